@@ -1,0 +1,89 @@
+// Builds the Wisp application: store, registry, pool and the gateway's route plugins, wired
+// together. main.ts listens with it; tests use app.inject().
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { docsRoutes } from './gateway/docs-routes.js';
+import { functionRoutes } from './gateway/function-routes.js';
+import { invokeRoutes } from './gateway/invoke-routes.js';
+import { installProblemHandlers } from './gateway/problem.js';
+import { rawHttpRoutes } from './gateway/raw-http-routes.js';
+import type { Services } from './gateway/services.js';
+import { systemRoutes } from './gateway/system-routes.js';
+import { Invoker } from './invocations/invoker.js';
+import { createModuleInspector } from './registry/module-inspector.js';
+import { Registry } from './registry/registry.js';
+import { StatelessPool } from './runtime/stateless-pool.js';
+import { FileBlobStore } from './store/blob-store.js';
+import { openDatabase } from './store/database.js';
+import { SqliteFunctionStore } from './store/sqlite-function-store.js';
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for the test that holds openapi.yaml to them. */
+    wispRoutes: RouteEntry[];
+    wisp: Services;
+  }
+}
+
+function createServices(config: Config): Services {
+  const scratchDir = join(config.dataDir, 'scratch');
+  mkdirSync(scratchDir, { recursive: true });
+  const pool = new StatelessPool({
+    maxThreads: config.pool.maxThreads,
+    minThreads: config.pool.minThreads,
+    idleTimeoutMs: config.pool.idleTimeoutMs,
+    maxQueue: config.pool.maxQueue,
+    defaultMemoryMb: config.functions.defaultMemoryMb,
+    worker: {
+      moduleCacheEntries: config.pool.moduleCacheEntries,
+      moduleCacheBytes: config.pool.moduleCacheMb * 2 ** 20,
+      resultBytes: config.limits.resultBytes,
+    },
+  });
+  const registry = new Registry({
+    store: new SqliteFunctionStore(openDatabase(join(config.dataDir, 'wisp.db'))),
+    blobs: new FileBlobStore(join(config.dataDir, 'blobs')),
+    inspect: createModuleInspector(pool, config.functions.defaultMemoryMb, config.functions.loadTimeoutMs),
+    limits: config.functions,
+    scratchDir,
+    maxUnpackedBytes: config.limits.uploadBytes * 4,
+  });
+  return { config, registry, pool, invoker: new Invoker(registry, pool) };
+}
+
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    // Per-request log lines would cost more than the rest of the hot path; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.limits.requestBodyBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const routes: RouteEntry[] = [];
+  app.decorate('wispRoutes', routes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
+
+  const services = createServices(config);
+  app.decorate('wisp', services);
+  app.addHook('onClose', async () => {
+    await services.pool.close();
+    services.registry.close();
+  });
+
+  installProblemHandlers(app);
+  await app.register(docsRoutes);
+  await app.register(systemRoutes, services);
+  await app.register(functionRoutes, services);
+  await app.register(invokeRoutes, services);
+  await app.register(rawHttpRoutes, services);
+  return app;
+}

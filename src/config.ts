@@ -1,0 +1,155 @@
+// The one place that reads configuration: config/default.json, then an optional file named by
+// WISP_CONFIG, then WISP_* environment variables, then overrides from the caller (tests).
+// The result is validated against a schema and frozen; everything else receives it as an argument.
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { Ajv } from 'ajv';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly limits: {
+    readonly uploadBytes: number;
+    readonly requestBodyBytes: number;
+    readonly resultBytes: number;
+  };
+  readonly functions: {
+    readonly defaultTimeoutMs: number;
+    readonly maxTimeoutMs: number;
+    readonly defaultMemoryMb: number;
+    readonly maxMemoryMb: number;
+    readonly defaultConcurrency: number;
+    readonly loadTimeoutMs: number;
+  };
+  readonly pool: {
+    /** Threads per memory tier; null in the file means one per core. */
+    readonly maxThreads: number;
+    readonly minThreads: number;
+    readonly idleTimeoutMs: number;
+    readonly maxQueue: number;
+    readonly moduleCacheEntries: number;
+    readonly moduleCacheMb: number;
+  };
+}
+
+export type ConfigOverrides = {
+  [K in keyof Config]?: Config[K] extends object ? Partial<Config[K]> : Config[K];
+};
+
+const DEFAULT_FILE = fileURLToPath(new URL('../config/default.json', import.meta.url));
+
+const positiveInt = { type: 'integer', minimum: 1 } as const;
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool'],
+  properties: {
+    host: { type: 'string', minLength: 1 },
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    dataDir: { type: 'string', minLength: 1 },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    limits: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['uploadBytes', 'requestBodyBytes', 'resultBytes'],
+      properties: { uploadBytes: positiveInt, requestBodyBytes: positiveInt, resultBytes: positiveInt },
+    },
+    functions: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['defaultTimeoutMs', 'maxTimeoutMs', 'defaultMemoryMb', 'maxMemoryMb', 'defaultConcurrency', 'loadTimeoutMs'],
+      properties: {
+        defaultTimeoutMs: positiveInt,
+        maxTimeoutMs: positiveInt,
+        defaultMemoryMb: { type: 'integer', minimum: 16 },
+        maxMemoryMb: { type: 'integer', minimum: 16 },
+        defaultConcurrency: positiveInt,
+        loadTimeoutMs: positiveInt,
+      },
+    },
+    pool: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxThreads', 'minThreads', 'idleTimeoutMs', 'maxQueue', 'moduleCacheEntries', 'moduleCacheMb'],
+      properties: {
+        maxThreads: { anyOf: [positiveInt, { type: 'null' }] },
+        minThreads: { type: 'integer', minimum: 0 },
+        idleTimeoutMs: positiveInt,
+        maxQueue: positiveInt,
+        moduleCacheEntries: positiveInt,
+        moduleCacheMb: positiveInt,
+      },
+    },
+  },
+} as const;
+
+const validate = new Ajv({ allErrors: true }).compile(schema);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function readJson(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? merge(current, value) : value;
+  }
+  return out;
+}
+
+function intFromEnv(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  return {
+    host: env.WISP_HOST || undefined,
+    port: intFromEnv('WISP_PORT', env.WISP_PORT),
+    dataDir: env.WISP_DATA_DIR || undefined,
+    logLevel: env.WISP_LOG_LEVEL || undefined,
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (isPlainObject(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {}): Config {
+  const env = options.env ?? process.env;
+  let raw = readJson(DEFAULT_FILE);
+  if (env.WISP_CONFIG) raw = merge(raw, readJson(env.WISP_CONFIG));
+  raw = merge(raw, fromEnv(env));
+  raw = merge(raw, (options.overrides ?? {}) as Record<string, unknown>);
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const pool = raw.pool as Record<string, unknown>;
+  if (pool.maxThreads === null) pool.maxThreads = availableParallelism();
+  raw.dataDir = resolve(raw.dataDir as string);
+  return deepFreeze(raw) as unknown as Config;
+}

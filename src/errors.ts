@@ -1,0 +1,86 @@
+// The error catalogue: every error Wisp answers with has a stable code here, an HTTP status and
+// a title. The gateway turns a WispError into RFC 9457 problem details; test/errors.test.ts checks
+// that every code is listed in openapi.yaml.
+
+/** `user`: the caller or their code did something wrong. `system`: Wisp failed. */
+type Origin = 'user' | 'system';
+
+interface CatalogueEntry {
+  readonly status: number;
+  readonly title: string;
+  readonly origin: Origin;
+}
+
+export const catalogue = {
+  INVALID_REQUEST: { status: 400, title: 'The request is not valid', origin: 'user' },
+  INVALID_JSON: { status: 400, title: 'The request body is not valid JSON', origin: 'user' },
+  INVALID_NAME: { status: 400, title: 'The function name is not valid', origin: 'user' },
+  EMPTY_UPLOAD: { status: 400, title: 'The upload is empty', origin: 'user' },
+  INVALID_ARCHIVE: { status: 400, title: 'The archive cannot be read', origin: 'user' },
+  INVALID_FUNCTION: { status: 400, title: 'The function module cannot be loaded', origin: 'user' },
+  INVALID_CONFIG: { status: 400, title: 'The function configuration is not valid', origin: 'user' },
+  NO_JSON_HANDLER: { status: 400, title: 'The function has no JSON handler', origin: 'user' },
+  FUNCTION_NOT_FOUND: { status: 404, title: 'No such function', origin: 'user' },
+  VERSION_NOT_FOUND: { status: 404, title: 'No such function version', origin: 'user' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route', origin: 'user' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large', origin: 'user' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported', origin: 'user' },
+  CONCURRENCY_LIMIT: { status: 429, title: 'The function is at its concurrency limit', origin: 'user' },
+  FUNCTION_ERROR: { status: 500, title: 'The function threw an error', origin: 'user' },
+  FUNCTION_CRASHED: { status: 500, title: 'The function crashed its worker', origin: 'user' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal error', origin: 'system' },
+  RESULT_TOO_LARGE: { status: 502, title: 'The function result is too large', origin: 'user' },
+  SERVER_BUSY: { status: 503, title: 'Wisp is at capacity', origin: 'system' },
+  FUNCTION_TIMEOUT: { status: 504, title: 'The function ran past its timeout', origin: 'user' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+export class WispError extends Error {
+  override name = 'WispError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra members of the problem document (RFC 9457 extensions), e.g. line and column. */
+  readonly extensions: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, detail: string, extensions: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(detail, options);
+    this.code = code;
+    this.status = catalogue[code].status;
+    this.extensions = extensions;
+  }
+
+  get title(): string {
+    return catalogue[this.code].title;
+  }
+}
+
+/** How an error crosses a thread boundary: plain data, rebuilt on the other side (design §6.3). */
+export interface SerializedError {
+  code?: string;
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      name: err.name,
+      message: err.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(err.stack ? { stack: err.stack } : {}),
+    };
+  }
+  return { name: 'Error', message: `non-error value thrown: ${String(err)}` };
+}
+
+/** Rebuilds an error serialized in another thread, keeping its name, code and stack. */
+export function deserializeError(data: SerializedError): Error {
+  const err = new Error(data.message) as Error & { code?: string };
+  err.name = data.name;
+  if (data.code) err.code = data.code;
+  if (data.stack) err.stack = data.stack;
+  return err;
+}

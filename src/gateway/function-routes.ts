@@ -1,0 +1,75 @@
+// Deploy and manage functions: /v1/functions[/{name}[/versions]].
+import type { FastifyInstance } from 'fastify';
+import type { FunctionView } from '../registry/registry.js';
+import type { VersionRecord } from '../store/records.js';
+import { useJsonParser } from './json-body.js';
+import { checkFunctionNames } from './name-check.js';
+import type { Services } from './services.js';
+import { readDeployBody, registerUploadParsers } from './upload.js';
+
+type NameParams = { Params: { name: string } };
+
+const nameParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
+
+const versionView = ({ name, version, digest, createdAt, config, exports }: VersionRecord) => ({
+  name,
+  version,
+  digest,
+  createdAt,
+  config,
+  exports,
+});
+
+const functionView = (fn: FunctionView) => ({
+  name: fn.name,
+  activeVersion: fn.activeVersion,
+  latestVersion: fn.latestVersion,
+  createdAt: fn.createdAt,
+  updatedAt: fn.updatedAt,
+  config: fn.active.config,
+  exports: fn.active.exports,
+  digest: fn.active.digest,
+});
+
+export async function functionRoutes(app: FastifyInstance, { registry, config }: Services): Promise<void> {
+  useJsonParser(app);
+  await registerUploadParsers(app, config.limits.uploadBytes);
+  checkFunctionNames(app);
+
+  app.put<NameParams>('/v1/functions/:name', { bodyLimit: config.limits.uploadBytes, schema: { params: nameParams } }, async (request, reply) => {
+    const { upload, config: deployConfig } = await readDeployBody(request.params.name, request);
+    const version = await registry.deploy(request.params.name, upload, deployConfig);
+    return reply.code(201).header('location', `/v1/functions/${version.name}`).send(versionView(version));
+  });
+
+  app.get('/v1/functions', async () => ({ functions: registry.list().map(functionView) }));
+
+  app.get<NameParams>('/v1/functions/:name', { schema: { params: nameParams } }, async (request) =>
+    functionView(registry.get(request.params.name)),
+  );
+
+  app.get<NameParams>('/v1/functions/:name/versions', { schema: { params: nameParams } }, async (request) => ({
+    versions: registry.versions(request.params.name).map(versionView),
+  }));
+
+  app.patch<NameParams & { Body: { activeVersion: number } }>(
+    '/v1/functions/:name',
+    {
+      schema: {
+        params: nameParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['activeVersion'],
+          properties: { activeVersion: { type: 'integer', minimum: 1 } },
+        },
+      },
+    },
+    async (request) => functionView(registry.rollback(request.params.name, request.body.activeVersion)),
+  );
+
+  app.delete<NameParams>('/v1/functions/:name', { schema: { params: nameParams } }, async (request, reply) => {
+    registry.delete(request.params.name);
+    return reply.code(204).send();
+  });
+}

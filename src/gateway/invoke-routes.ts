@@ -1,0 +1,33 @@
+// Synchronous invoke: POST /v1/functions/{name}/invoke. The hot path: no disk, no extra copies.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { useJsonParser } from './json-body.js';
+import { checkFunctionNames } from './name-check.js';
+import type { Services } from './services.js';
+
+export const INVOCATION_ID_HEADER = 'x-invocation-id';
+
+export async function invokeRoutes(app: FastifyInstance, { invoker }: Services): Promise<void> {
+  useJsonParser(app);
+  checkFunctionNames(app);
+
+  app.post<{ Params: { name: string }; Querystring: { version?: number } }>(
+    '/v1/functions/:name/invoke',
+    {
+      schema: {
+        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
+      },
+    },
+    async (request, reply) => {
+      const invocationId = randomUUID();
+      reply.header(INVOCATION_ID_HEADER, invocationId);
+      const json = await invoker.invoke(request.params.name, request.body ?? null, {
+        invocationId,
+        ...(request.query.version === undefined ? {} : { version: request.query.version }),
+      });
+      // Already JSON text from the worker: sent as is, not serialized again.
+      return reply.type('application/json').send(json);
+    },
+  );
+}

@@ -1,0 +1,66 @@
+// Every error leaves as RFC 9457 problem details with a stable code from the catalogue.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { catalogue, WispError, type ErrorCode } from '../errors.js';
+
+export const PROBLEM_TYPE = 'application/problem+json';
+
+/** Errors raised by Fastify and its plugins, by their own code, mapped onto the catalogue. */
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_REQ_FILE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_PARTS_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_FILES_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_FIELDS_LIMIT: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_INVALID_JSON_FIELD_ERROR: 'INVALID_JSON',
+};
+
+const FRAMEWORK_DETAILS: Partial<Record<ErrorCode, string>> = {
+  UNSUPPORTED_MEDIA_TYPE: 'this route does not accept that Content-Type; see /docs for the types each route takes',
+};
+
+export function problemType(code: ErrorCode): string {
+  return `urn:wisp:problem:${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+/** Any thrown value as a WispError: catalogued errors pass through, the rest are classified. */
+export function asWispError(err: unknown): WispError {
+  if (err instanceof WispError) return err;
+  const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; validation?: unknown };
+  const mapped = typeof e.code === 'string' ? FRAMEWORK_CODES[e.code] : undefined;
+  if (mapped) return new WispError(mapped, FRAMEWORK_DETAILS[mapped] ?? String(e.message), {}, { cause: err });
+  if (e.validation) return new WispError('INVALID_REQUEST', String(e.message), {}, { cause: err });
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) return new WispError('INVALID_REQUEST', String(e.message), {}, { cause: err });
+  return new WispError('INTERNAL_ERROR', 'Wisp failed to handle the request; the server log has the details', {}, { cause: err });
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: WispError): FastifyReply {
+  const { retryAfterSeconds, ...extensions } = err.extensions as { retryAfterSeconds?: number };
+  if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+  return reply
+    .code(err.status)
+    .type(PROBLEM_TYPE)
+    .send({
+      type: problemType(err.code),
+      title: catalogue[err.code].title,
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+      instance: request.url,
+      ...extensions,
+    });
+}
+
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err, request, reply) => {
+    const problem = asWispError(err);
+    if (problem.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+    return sendProblem(reply, request, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new WispError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`)),
+  );
+}

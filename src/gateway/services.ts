@@ -1,0 +1,12 @@
+import type { Config } from '../config.js';
+import type { Invoker } from '../invocations/invoker.js';
+import type { Registry } from '../registry/registry.js';
+import type { StatelessPool } from '../runtime/stateless-pool.js';
+
+/** What the gateway's route plugins call into; built once in app.ts. */
+export interface Services {
+  config: Config;
+  registry: Registry;
+  invoker: Invoker;
+  pool: StatelessPool;
+}

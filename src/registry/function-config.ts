@@ -1,0 +1,56 @@
+import type { Config } from '../config.js';
+import { WispError } from '../errors.js';
+import type { FunctionConfig } from '../store/records.js';
+
+type Limits = Config['functions'];
+
+interface Rule {
+  min: number;
+  max: (limits: Limits) => number;
+  fallback: (limits: Limits) => number;
+}
+
+const RULES: Record<keyof FunctionConfig, Rule> = {
+  timeoutMs: { min: 1, max: (l) => l.maxTimeoutMs, fallback: (l) => l.defaultTimeoutMs },
+  memoryMb: { min: 16, max: (l) => l.maxMemoryMb, fallback: (l) => l.defaultMemoryMb },
+  concurrency: { min: 1, max: () => 100_000, fallback: (l) => l.defaultConcurrency },
+  retries: { min: 0, max: () => 100, fallback: () => 2 },
+};
+
+const KEYS = Object.keys(RULES) as (keyof FunctionConfig)[];
+
+/**
+ * The function's effective config: the module's `export const config`, overridden key by key by
+ * the config sent with the deploy, defaults for the rest. `source` names where a bad value came
+ * from, so the message says what to fix.
+ */
+export function resolveFunctionConfig(
+  fromModule: unknown,
+  fromDeploy: unknown,
+  limits: Limits,
+): FunctionConfig {
+  const merged: Record<string, unknown> = {};
+  for (const [source, value] of [['export const config', fromModule], ['the deploy config', fromDeploy]] as const) {
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      throw new WispError('INVALID_CONFIG', `${source} must be an object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    }
+    for (const [key, item] of Object.entries(value)) {
+      if (!(KEYS as string[]).includes(key)) {
+        throw new WispError('INVALID_CONFIG', `${source} has an unknown key "${key}"; known keys: ${KEYS.join(', ')}`);
+      }
+      merged[key] = item;
+    }
+  }
+  const config = {} as FunctionConfig;
+  for (const key of KEYS) {
+    const rule = RULES[key];
+    const value = merged[key] ?? rule.fallback(limits);
+    const max = rule.max(limits);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < rule.min || value > max) {
+      throw new WispError('INVALID_CONFIG', `config.${key} must be a whole number from ${rule.min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    config[key] = value;
+  }
+  return config;
+}

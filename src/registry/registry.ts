@@ -1,0 +1,151 @@
+// The function registry: deploys (bundle, load-check, store), versions, rollback, delete, and
+// the hot-path lookup of which code a call runs.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { WispError } from '../errors.js';
+import type { CodeRef, LoadReport } from '../runtime/protocol.js';
+import type { BlobStore } from '../store/blob-store.js';
+import { digestOf } from '../store/blob-store.js';
+import type { FunctionStore } from '../store/function-store.js';
+import type { FunctionRecord, VersionRecord } from '../store/records.js';
+import { unpackArchive, type ArchiveFormat } from './archive.js';
+import { bundleDirectory, bundleSource, type SourceLanguage } from './bundle.js';
+import { resolveFunctionConfig } from './function-config.js';
+import { assertFunctionName } from './function-name.js';
+
+export type Upload =
+  | { kind: 'source'; source: string; filename: string; language: SourceLanguage }
+  | { kind: 'archive'; bytes: Uint8Array; format: ArchiveFormat };
+
+/** Loads a bundle in an isolated worker under a deadline and reports its exports. */
+export type ModuleInspector = (code: CodeRef) => Promise<LoadReport>;
+
+export interface RegistryOptions {
+  store: FunctionStore;
+  blobs: BlobStore;
+  inspect: ModuleInspector;
+  limits: Config['functions'];
+  /** Where uploads are unpacked and bundled; on the same disk as the blobs. */
+  scratchDir: string;
+  /** An archive may unpack to at most this many bytes. */
+  maxUnpackedBytes: number;
+}
+
+export interface FunctionView extends FunctionRecord {
+  active: VersionRecord;
+}
+
+export function codeRef(blobs: BlobStore, version: Pick<VersionRecord, 'name' | 'digest'>): CodeRef {
+  return { digest: version.digest, codePath: blobs.pathOf(version.digest), label: `${version.name}-${version.digest.slice(0, 8)}` };
+}
+
+export class Registry {
+  readonly #o: RegistryOptions;
+  /** Active version per function: the one read on every call, so it never touches the disk. */
+  readonly #active = new Map<string, VersionRecord>();
+
+  constructor(options: RegistryOptions) {
+    this.#o = options;
+  }
+
+  async deploy(name: string, upload: Upload, deployConfig: unknown): Promise<VersionRecord> {
+    assertFunctionName(name);
+    const scratch = await mkdtemp(join(this.#o.scratchDir, 'deploy-'));
+    try {
+      const bundle = await this.#bundle(upload, scratch);
+      const digest = digestOf(bundle);
+      // Load-check from the scratch copy: a module that fails leaves nothing in the blob store.
+      const scratchFile = join(scratch, 'bundle.js');
+      await writeFile(scratchFile, bundle);
+      const report = await this.#o.inspect({ ...codeRef(this.#o.blobs, { name, digest }), codePath: scratchFile });
+      const { handler, fetch, classes } = report.exports;
+      if (!handler && !fetch && classes.length === 0) {
+        throw new WispError(
+          'INVALID_FUNCTION',
+          'the module exports no handler: export a default function, a default object with fetch(request, ctx), or a class',
+        );
+      }
+      const config = resolveFunctionConfig(report.config, deployConfig, this.#o.limits);
+      await this.#o.blobs.put(bundle);
+      const { version } = this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: new Date().toISOString() });
+      this.#active.set(name, version);
+      return version;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  list(): FunctionView[] {
+    return this.#o.store.listFunctions().map((fn) => ({ ...fn, active: this.#activeOf(fn.name) }));
+  }
+
+  get(name: string): FunctionView {
+    const fn = this.#o.store.getFunction(name);
+    if (!fn) throw notFound(name);
+    return { ...fn, active: this.#activeOf(name) };
+  }
+
+  versions(name: string): VersionRecord[] {
+    const versions = this.#o.store.listVersions(name);
+    if (versions.length === 0) throw notFound(name);
+    return versions;
+  }
+
+  rollback(name: string, version: number): FunctionView {
+    if (!this.#o.store.getFunction(name)) throw notFound(name);
+    const fn = this.#o.store.setActiveVersion(name, version);
+    if (!fn) throw versionNotFound(name, version);
+    this.#active.delete(name);
+    return { ...fn, active: this.#activeOf(name) };
+  }
+
+  delete(name: string): void {
+    this.#active.delete(name);
+    if (!this.#o.store.deleteFunction(name)) throw notFound(name);
+  }
+
+  /** The version a call runs: the active one, or the one asked for. */
+  resolve(name: string, version?: number): VersionRecord {
+    if (version === undefined) {
+      const active = this.#active.get(name);
+      if (active) return active;
+      if (!this.#o.store.getFunction(name)) throw notFound(name);
+      return this.#activeOf(name);
+    }
+    const record = this.#o.store.getVersion(name, version);
+    if (record) return record;
+    if (!this.#o.store.getFunction(name)) throw notFound(name);
+    throw versionNotFound(name, version);
+  }
+
+  code(version: Pick<VersionRecord, 'name' | 'digest'>): CodeRef {
+    return codeRef(this.#o.blobs, version);
+  }
+
+  close(): void {
+    this.#o.store.close();
+  }
+
+  #activeOf(name: string): VersionRecord {
+    let active = this.#active.get(name);
+    if (!active) {
+      const fn = this.#o.store.getFunction(name);
+      active = fn && this.#o.store.getVersion(name, fn.activeVersion);
+      if (!active) throw notFound(name);
+      this.#active.set(name, active);
+    }
+    return active;
+  }
+
+  async #bundle(upload: Upload, scratch: string): Promise<Buffer> {
+    if (upload.kind === 'source') return bundleSource(upload.source, upload.filename, upload.language, scratch);
+    const unpackDir = join(scratch, 'archive');
+    const { root, entry } = await unpackArchive(upload.bytes, upload.format, unpackDir, this.#o.maxUnpackedBytes);
+    return bundleDirectory(root, entry);
+  }
+}
+
+const notFound = (name: string): WispError => new WispError('FUNCTION_NOT_FOUND', `no function named "${name.slice(0, 80)}"`);
+const versionNotFound = (name: string, version: number): WispError =>
+  new WispError('VERSION_NOT_FOUND', `function "${name}" has no version ${version}`);

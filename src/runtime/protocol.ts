@@ -1,0 +1,75 @@
+// The thread protocol: every message between the gateway thread and a pool worker. Both sides
+// import only these types, so a change to the protocol is a change to this one file.
+import type { SerializedError } from '../errors.js';
+import type { ModuleExports } from '../store/records.js';
+
+/** Fixed for the life of a worker; passed as workerData. */
+export interface WorkerSettings {
+  moduleCacheEntries: number;
+  moduleCacheBytes: number;
+  resultBytes: number;
+}
+
+/** Which code to run: the digest keys the worker's module cache, the path is where to read it. */
+export interface CodeRef {
+  digest: string;
+  codePath: string;
+  /** Shown in stack traces, e.g. "hello@3". */
+  label: string;
+}
+
+export interface InvocationMeta {
+  invocationId: string;
+  function: string;
+  version: number;
+  attempt: number;
+  timeoutMs: number;
+}
+
+export interface WireRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: Uint8Array | null;
+}
+
+export interface WireResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: Uint8Array;
+}
+
+export type WorkerTask =
+  | { kind: 'load'; code: CodeRef }
+  | { kind: 'invoke'; code: CodeRef; meta: InvocationMeta; input: unknown }
+  | { kind: 'fetch'; code: CodeRef; meta: InvocationMeta; request: WireRequest }
+  | { kind: 'stats' };
+
+/** What a module's load reports: its exports and its `export const config`, if any. */
+export interface LoadReport {
+  exports: ModuleExports;
+  config: unknown;
+}
+
+export interface WorkerStats {
+  cachedModules: number;
+  cachedBytes: number;
+  heapUsedBytes: number;
+}
+
+/**
+ * Where a failure happened. `load`: evaluating the module; `handler`: the user's handler threw;
+ * `result`: the handler's value cannot be sent back (not JSON, too large).
+ */
+export type FailurePhase = 'load' | 'handler' | 'result';
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; phase: FailurePhase; error: SerializedError };
+
+export interface TaskResults {
+  load: Outcome<LoadReport>;
+  /** The handler's return value as JSON text. */
+  invoke: Outcome<string>;
+  fetch: Outcome<WireResponse>;
+  stats: WorkerStats;
+}

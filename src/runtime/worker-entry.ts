@@ -1,0 +1,103 @@
+// Entry file of every stateless pool worker. It never lets an error escape to Piscina (which
+// would lose its class): failures come back as Outcome values with a serialized error, and a
+// rejection seen by the pool therefore always means the thread itself died or was stopped.
+import { workerData } from 'piscina';
+import { serializeError } from '../errors.js';
+import { createContext } from './function-context.js';
+import { ModuleCache } from './module-loader.js';
+import type { CodeRef, FailurePhase, Outcome, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
+
+process.setSourceMapsEnabled(true);
+
+const settings = workerData as WorkerSettings;
+const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
+
+type JsonHandler = (input: unknown, ctx: unknown) => unknown;
+type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };
+
+const fail = (phase: FailurePhase, err: unknown): { ok: false; phase: FailurePhase; error: ReturnType<typeof serializeError> } => ({
+  ok: false,
+  phase,
+  error: serializeError(err),
+});
+
+function load(code: CodeRef): Outcome<ReturnType<ModuleCache['get']>> {
+  try {
+    return { ok: true, value: modules.get(code) };
+  } catch (err) {
+    return fail('load', err);
+  }
+}
+
+/** JSON text of a handler's value, or a `result` failure when it cannot be sent back. */
+function toJson(value: unknown): Outcome<string> {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return fail('result', new TypeError(`the result is not JSON-serializable: ${(err as Error).message}`));
+  }
+  json ??= 'null';
+  if (json.length > settings.resultBytes / 3 && Buffer.byteLength(json) > settings.resultBytes) {
+    const err = Object.assign(new RangeError(`the result is ${Buffer.byteLength(json)} bytes; the limit is ${settings.resultBytes}`), {
+      code: 'RESULT_TOO_LARGE',
+    });
+    return fail('result', err);
+  }
+  return { ok: true, value: json };
+}
+
+async function runJson(handler: JsonHandler, input: unknown, ctx: unknown): Promise<Outcome<string>> {
+  let value: unknown;
+  try {
+    value = await handler(input, ctx);
+  } catch (err) {
+    return fail('handler', err);
+  }
+  return toJson(value);
+}
+
+function toRequest(wire: WireRequest): Request {
+  const hasBody = wire.body !== null && wire.method !== 'GET' && wire.method !== 'HEAD';
+  return new Request(wire.url, { method: wire.method, headers: wire.headers, ...(hasBody ? { body: wire.body } : {}) });
+}
+
+async function toWire(response: Response): Promise<WireResponse> {
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') headers.push([name, value]);
+  });
+  for (const cookie of response.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
+  const body = new Uint8Array(await response.arrayBuffer());
+  return { status: response.status, statusText: response.statusText, headers, body };
+}
+
+async function runFetch(target: FetchHandler, wire: WireRequest, ctx: unknown): Promise<TaskResults['fetch']> {
+  let response: unknown;
+  try {
+    response = await target.fetch(toRequest(wire), ctx);
+  } catch (err) {
+    return fail('handler', err);
+  }
+  if (!(response instanceof Response)) {
+    return fail('result', new TypeError(`fetch() must return a Response, got ${response === null ? 'null' : typeof response}`));
+  }
+  try {
+    return { ok: true, value: await toWire(response) };
+  } catch (err) {
+    return fail('result', err);
+  }
+}
+
+export default async function runTask(task: WorkerTask): Promise<TaskResults[keyof TaskResults]> {
+  if (task.kind === 'stats') {
+    return { cachedModules: modules.size, cachedBytes: modules.calculatedSize, heapUsedBytes: process.memoryUsage().heapUsed };
+  }
+  const loaded = load(task.code);
+  if (!loaded.ok) return loaded;
+  const { exports, report } = loaded.value;
+  if (task.kind === 'load') return { ok: true, value: report };
+  const ctx = createContext(task.meta);
+  if (task.kind === 'invoke') return runJson(exports.default as JsonHandler, task.input, ctx);
+  return runFetch(exports.default as FetchHandler, task.request, ctx);
+}
