@@ -65,6 +65,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.requestBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
+    // Unknown fields are refused with a message, not silently dropped: a typo should not pass.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   const routes: RouteEntry[] = [];
   app.decorate('wispRoutes', routes);

@@ -1,14 +1,14 @@
 // Synchronous invoke: POST /v1/functions/{name}/invoke. The hot path: no disk, no extra copies.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { useJsonParser } from './json-body.js';
+import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import type { Services } from './services.js';
 
 export const INVOCATION_ID_HEADER = 'x-invocation-id';
 
 export async function invokeRoutes(app: FastifyInstance, { invoker }: Services): Promise<void> {
-  useJsonParser(app);
+  treatEveryBodyAsJson(app);
   checkFunctionNames(app);
 
   app.post<{ Params: { name: string }; Querystring: { version?: number } }>(

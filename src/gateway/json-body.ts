@@ -17,14 +17,25 @@ export function parseJson(text: string): unknown {
   }
 }
 
+const jsonParser = (_request: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+  try {
+    done(null, parseJson(body as string));
+  } catch (err) {
+    done(err as Error, undefined);
+  }
+};
+
 /** Replaces Fastify's JSON parser in `app`'s scope with parseJson. */
 export function useJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseJson(body as string));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, jsonParser);
+}
+
+/**
+ * Every body in `app`'s scope is JSON, whatever its Content-Type: `curl -d '{...}'` sends
+ * application/x-www-form-urlencoded, and an invoke should just work for that curl user.
+ */
+export function treatEveryBodyAsJson(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
 }
