@@ -1,21 +1,24 @@
-// Loads bundled function code inside a worker. Bundles are CommonJS (see registry/bundle.ts) and
-// compiled through Module#_compile without entering require.cache: once the LRU cache below
-// drops a module, nothing else references it and V8 can collect it. ESM import() would keep
-// every version ever loaded in the module map for the life of the thread.
+// Loads bundled function code inside a worker. Bundles are CommonJS (see registry/bundle.ts),
+// compiled with vm.compileFunction and kept nowhere but the LRU cache below: once it drops a
+// module, V8 can collect it. ESM import() would keep every version ever loaded in the module map
+// for the life of the thread, and so would Module#_compile with source maps enabled.
 import { readFileSync } from 'node:fs';
-import { Module } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { compileFunction } from 'node:vm';
 import { LRUCache } from 'lru-cache';
 import type { CodeRef, LoadReport } from './protocol.js';
+import { StackMapper } from './stack-mapper.js';
 
 export interface LoadedModule {
   exports: Record<string, unknown>;
   report: LoadReport;
   /** The cache's cost measure: known before the module runs and close to what it holds. */
   sourceBytes: number;
+  stacks: StackMapper;
 }
 
-type CompilableModule = Module & { _compile(source: string, filename: string): void };
+const CJS_PARAMETERS = ['exports', 'require', 'module', '__filename', '__dirname'];
 
 const CLASS_SOURCE = /^class[\s{]/;
 
@@ -32,14 +35,18 @@ function describe(exports: Record<string, unknown>): LoadReport {
 
 function compile(code: CodeRef): LoadedModule {
   const source = readFileSync(code.codePath, 'utf8');
-  // The file name shows up in stack traces; the label says which function and version it was.
+  // The file name shows up in unmapped frames; the label says which function it was.
   const filename = join(dirname(code.codePath), `${code.label}.js`);
-  const mod = new Module(filename) as CompilableModule;
-  mod.filename = filename;
-  mod.paths = [];
-  mod._compile(source, filename);
-  const exports = mod.exports as Record<string, unknown>;
-  return { exports, report: describe(exports), sourceBytes: Buffer.byteLength(source) };
+  const stacks = new StackMapper(source, filename);
+  const module = { exports: {} as Record<string, unknown> };
+  try {
+    const wrapper = compileFunction(source, CJS_PARAMETERS, { filename });
+    wrapper.call(module.exports, module.exports, createRequire(filename), module, filename, dirname(filename));
+  } catch (err) {
+    if (err instanceof Error && err.stack) err.stack = stacks.map(err.stack);
+    throw err;
+  }
+  return { exports: module.exports, report: describe(module.exports), sourceBytes: Buffer.byteLength(source), stacks };
 }
 
 export class ModuleCache {

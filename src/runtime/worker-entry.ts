@@ -4,10 +4,8 @@
 import { workerData } from 'piscina';
 import { serializeError } from '../errors.js';
 import { createContext } from './function-context.js';
-import { ModuleCache } from './module-loader.js';
+import { ModuleCache, type LoadedModule } from './module-loader.js';
 import type { CodeRef, FailurePhase, Outcome, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
-
-process.setSourceMapsEnabled(true);
 
 const settings = workerData as WorkerSettings;
 const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
@@ -15,11 +13,14 @@ const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCach
 type JsonHandler = (input: unknown, ctx: unknown) => unknown;
 type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };
 
-const fail = (phase: FailurePhase, err: unknown): { ok: false; phase: FailurePhase; error: ReturnType<typeof serializeError> } => ({
-  ok: false,
-  phase,
-  error: serializeError(err),
-});
+type Failure = { ok: false; phase: FailurePhase; error: ReturnType<typeof serializeError> };
+
+/** A failed outcome; with `loaded`, the stack is mapped back to the uploaded sources. */
+function fail(phase: FailurePhase, err: unknown, loaded?: LoadedModule): Failure {
+  const error = serializeError(err);
+  if (loaded && error.stack) error.stack = loaded.stacks.map(error.stack);
+  return { ok: false, phase, error };
+}
 
 function load(code: CodeRef): Outcome<ReturnType<ModuleCache['get']>> {
   try {
@@ -47,12 +48,12 @@ function toJson(value: unknown): Outcome<string> {
   return { ok: true, value: json };
 }
 
-async function runJson(handler: JsonHandler, input: unknown, ctx: unknown): Promise<Outcome<string>> {
+async function runJson(loaded: LoadedModule, input: unknown, ctx: unknown): Promise<Outcome<string>> {
   let value: unknown;
   try {
-    value = await handler(input, ctx);
+    value = await (loaded.exports.default as JsonHandler)(input, ctx);
   } catch (err) {
-    return fail('handler', err);
+    return fail('handler', err, loaded);
   }
   return toJson(value);
 }
@@ -72,12 +73,12 @@ async function toWire(response: Response): Promise<WireResponse> {
   return { status: response.status, statusText: response.statusText, headers, body };
 }
 
-async function runFetch(target: FetchHandler, wire: WireRequest, ctx: unknown): Promise<TaskResults['fetch']> {
+async function runFetch(loaded: LoadedModule, wire: WireRequest, ctx: unknown): Promise<TaskResults['fetch']> {
   let response: unknown;
   try {
-    response = await target.fetch(toRequest(wire), ctx);
+    response = await (loaded.exports.default as FetchHandler).fetch(toRequest(wire), ctx);
   } catch (err) {
-    return fail('handler', err);
+    return fail('handler', err, loaded);
   }
   if (!(response instanceof Response)) {
     return fail('result', new TypeError(`fetch() must return a Response, got ${response === null ? 'null' : typeof response}`));
@@ -95,9 +96,8 @@ export default async function runTask(task: WorkerTask): Promise<TaskResults[key
   }
   const loaded = load(task.code);
   if (!loaded.ok) return loaded;
-  const { exports, report } = loaded.value;
-  if (task.kind === 'load') return { ok: true, value: report };
+  if (task.kind === 'load') return { ok: true, value: loaded.value.report };
   const ctx = createContext(task.meta);
-  if (task.kind === 'invoke') return runJson(exports.default as JsonHandler, task.input, ctx);
-  return runFetch(exports.default as FetchHandler, task.request, ctx);
+  if (task.kind === 'invoke') return runJson(loaded.value, task.input, ctx);
+  return runFetch(loaded.value, task.request, ctx);
 }

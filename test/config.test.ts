@@ -1,0 +1,45 @@
+import t from 'tap';
+import { isAbsolute } from 'node:path';
+import { ConfigError, loadConfig } from '../dist/config.js';
+
+t.test('defaults: loopback on 8080, ./data, design limits', async (t) => {
+  const config = loadConfig({ env: {} });
+  t.equal(config.host, '127.0.0.1');
+  t.equal(config.port, 8080);
+  t.ok(isAbsolute(config.dataDir) && config.dataDir.endsWith('data'));
+  t.equal(config.limits.uploadBytes, 50 * 2 ** 20);
+  t.equal(config.limits.requestBodyBytes, 6 * 2 ** 20);
+  t.equal(config.functions.defaultTimeoutMs, 30_000);
+  t.ok(config.pool.maxThreads >= 1, 'maxThreads null means one per core');
+});
+
+t.test('WISP_HOST, WISP_PORT and WISP_DATA_DIR override', async (t) => {
+  const config = loadConfig({ env: { WISP_HOST: '0.0.0.0', WISP_PORT: '9999', WISP_DATA_DIR: '/tmp/wisp-x' } });
+  t.equal(config.host, '0.0.0.0');
+  t.equal(config.port, 9999);
+  t.equal(config.dataDir, '/tmp/wisp-x');
+});
+
+t.test('WISP_CONFIG names a file merged over the defaults', async (t) => {
+  const dir = t.testdir({ 'wisp.json': JSON.stringify({ limits: { uploadBytes: 1234 }, pool: { maxThreads: 3 } }) });
+  const config = loadConfig({ env: { WISP_CONFIG: `${dir}/wisp.json` } });
+  t.equal(config.limits.uploadBytes, 1234);
+  t.equal(config.limits.requestBodyBytes, 6 * 2 ** 20, 'siblings keep their defaults');
+  t.equal(config.pool.maxThreads, 3);
+});
+
+t.test('bad values are refused with a message naming them', async (t) => {
+  t.throws(() => loadConfig({ env: { WISP_PORT: 'eighty' } }), { name: 'ConfigError', message: /WISP_PORT must be a whole number/ });
+  t.throws(() => loadConfig({ env: {}, overrides: { port: 70000 } }), /\/port must be <= 65535/);
+  t.throws(() => loadConfig({ env: { WISP_CONFIG: '/nonexistent/wisp.json' } }), ConfigError);
+  const dir = t.testdir({ 'bad.json': JSON.stringify({ limits: { uploadByte: 1 } }) });
+  t.throws(() => loadConfig({ env: { WISP_CONFIG: `${dir}/bad.json` } }), /must NOT have additional properties/);
+});
+
+t.test('the config is frozen', async (t) => {
+  const config = loadConfig({ env: {} });
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.limits));
+  t.throws(() => {
+    (config as { port: number }).port = 1;
+  });
+});

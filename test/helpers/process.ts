@@ -1,0 +1,34 @@
+// Runs Wisp as a real process (node dist/main.js), to test restarts and SIGKILL.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export interface WispProcess {
+  url: string;
+  child: ChildProcess;
+  /** Resolves with the exit code or signal. */
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+/** Starts Wisp on a free port (WISP_PORT=0) and resolves once it logs its address. */
+export async function startWispProcess(dataDir: string, env: Record<string, string> = {}): Promise<WispProcess> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', WISP_PORT: '0', WISP_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const lines = createInterface({ input: child.stdout! });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /Wisp listening on (http:\/\/[^\s]+)/.exec(line);
+      if (match) resolve(match[1]!);
+    });
+    exited.then(([code]) => reject(new Error(`wisp exited with ${code} before listening: ${stderr}`)));
+  });
+  return { url, child, exited };
+}
