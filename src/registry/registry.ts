@@ -44,6 +44,7 @@ export class Registry {
   readonly #o: RegistryOptions;
   /** Active version per function: the one read on every call, so it never touches the disk. */
   readonly #active = new Map<string, VersionRecord>();
+  readonly #codeRefs = new WeakMap<VersionRecord, CodeRef>();
 
   constructor(options: RegistryOptions) {
     this.#o = options;
@@ -119,8 +120,14 @@ export class Registry {
     throw versionNotFound(name, version);
   }
 
-  code(version: Pick<VersionRecord, 'name' | 'digest'>): CodeRef {
-    return codeRef(this.#o.blobs, version);
+  /** Where a version's code is; built once per version record, as it is asked for on every call. */
+  code(version: VersionRecord): CodeRef {
+    let code = this.#codeRefs.get(version);
+    if (!code) {
+      code = codeRef(this.#o.blobs, version);
+      this.#codeRefs.set(version, code);
+    }
+    return code;
   }
 
   close(): void {

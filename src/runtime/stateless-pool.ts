@@ -1,6 +1,7 @@
 // The stateless pool: Piscina thread pools, one per memory size ("tier"), because a worker's
 // heap cap is fixed when the thread starts. Every task runs under a deadline; a task that passes
 // it has its thread terminated (Piscina stops the Worker of an aborted running task) and replaced.
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
 
@@ -41,10 +42,36 @@ export interface TierStats {
   threads: number;
   queued: number;
   completed: number;
-  utilization: number;
 }
 
-const WORKER_FILE = new URL('./worker-entry.js', import.meta.url).href;
+// A path, not a file: URL: Piscina converts URLs on every run() call.
+const WORKER_FILE = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+
+/**
+ * The cancel signal Piscina gets for a task. Piscina accepts any emitter of 'abort'; this one
+ * costs a fraction of an AbortController, which matters at one per call.
+ */
+class Deadline {
+  aborted = false;
+  #listener: (() => void) | undefined;
+
+  once(_event: 'abort', listener: () => void): void {
+    this.#listener = listener;
+  }
+
+  removeListener(): void {
+    this.#listener = undefined;
+  }
+
+  off(): void {
+    this.#listener = undefined;
+  }
+
+  expire(): void {
+    this.aborted = true;
+    this.#listener?.();
+  }
+}
 
 export class StatelessPool {
   readonly #options: StatelessPoolOptions;
@@ -59,12 +86,12 @@ export class StatelessPool {
   async run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, options: RunOptions): Promise<TaskResults[K]> {
     if (this.#closing) throw new TaskFailure('closed', 'the pool is shutting down');
     const tier = this.#tier(options.memoryMb);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), options.timeoutMs);
+    const deadline = new Deadline();
+    const timer = setTimeout(() => deadline.expire(), options.timeoutMs);
     try {
-      return (await tier.run(task, { signal: deadline.signal })) as TaskResults[K];
+      return (await tier.run(task, { signal: deadline })) as TaskResults[K];
     } catch (err) {
-      throw this.#explain(err, deadline.signal.aborted, options);
+      throw this.#explain(err, deadline.aborted, options);
     } finally {
       clearTimeout(timer);
     }
@@ -76,7 +103,6 @@ export class StatelessPool {
       threads: tier.threads.length,
       queued: tier.queueSize,
       completed: tier.completed,
-      utilization: tier.utilization,
     }));
   }
 
@@ -107,6 +133,8 @@ export class StatelessPool {
         idleTimeout: o.idleTimeoutMs,
         maxQueue: o.maxQueue,
         concurrentTasksPerWorker: 1,
+        // Piscina's timing histograms cost three clock reads and two records per task.
+        recordTiming: false,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
         workerData: o.worker,
         // Workers start clean: no loaders or flags inherited from the gateway's command line,
