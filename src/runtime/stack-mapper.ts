@@ -8,7 +8,8 @@ const INLINE_MAP = /\n\/\/# sourceMappingURL=data:application\/json;base64,([A-Z
 export class StackMapper {
   readonly #source: string;
   readonly #filename: string;
-  #map: SourceMap | null | undefined;
+  /** The parsed map and a matcher for this bundle's "filename:LINE:COL" frames, built together. */
+  #parsed: { map: SourceMap; frame: RegExp } | null | undefined;
 
   constructor(source: string, filename: string) {
     this.#source = source;
@@ -17,10 +18,10 @@ export class StackMapper {
 
   /** Rewrites "bundle.js:LINE:COL" frames to "original.ts:LINE:COL"; other frames pass. */
   map(stack: string): string {
-    const map = this.#sourceMap();
-    if (!map) return stack;
-    const escaped = this.#filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return stack.replace(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'), (whole, line: string, column: string) => {
+    const parsed = this.#parse();
+    if (!parsed) return stack;
+    const { map, frame } = parsed;
+    return stack.replace(frame, (whole, line: string, column: string) => {
       const entry = map.findEntry(Number(line) - 1, Number(column) - 1) as {
         originalSource?: string;
         originalLine?: number;
@@ -33,15 +34,20 @@ export class StackMapper {
   }
 
   // Parsed on the first error only: most modules never throw.
-  #sourceMap(): SourceMap | null {
-    if (this.#map === undefined) {
+  #parse(): { map: SourceMap; frame: RegExp } | null {
+    if (this.#parsed === undefined) {
       const match = INLINE_MAP.exec(this.#source);
       try {
-        this.#map = match ? new SourceMap(JSON.parse(Buffer.from(match[1]!, 'base64').toString('utf8'))) : null;
+        this.#parsed = match
+          ? {
+              map: new SourceMap(JSON.parse(Buffer.from(match[1]!, 'base64').toString('utf8'))),
+              frame: new RegExp(`${this.#filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+):(\\d+)`, 'g'),
+            }
+          : null;
       } catch {
-        this.#map = null;
+        this.#parsed = null;
       }
     }
-    return this.#map;
+    return this.#parsed;
   }
 }

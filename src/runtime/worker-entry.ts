@@ -13,7 +13,7 @@ const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCach
 type JsonHandler = (input: unknown, ctx: unknown) => unknown;
 type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };
 
-type Failure = { ok: false; phase: FailurePhase; error: ReturnType<typeof serializeError> };
+type Failure = Extract<Outcome<never>, { ok: false }>;
 
 /** A failed outcome; with `loaded`, the stack is mapped back to the uploaded sources. */
 function fail(phase: FailurePhase, err: unknown, loaded?: LoadedModule): Failure {
