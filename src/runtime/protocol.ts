@@ -46,6 +46,17 @@ export type WorkerTask =
   | { kind: 'fetch'; code: CodeRef; meta: InvocationMeta; request: WireRequest }
   | { kind: 'stats' };
 
+/**
+ * What the pool hands a worker: the task, a sequence number the worker records while it runs the
+ * task (so the gateway can find its thread at the deadline), and the deadline itself (epoch ms)
+ * so a task that waited past it in a queue is skipped rather than run.
+ */
+export interface TaskEnvelope {
+  seq: number;
+  deadlineAt: number;
+  task: WorkerTask;
+}
+
 /** What a module's load reports: its exports and its `export const config`, if any. */
 export interface LoadReport {
   exports: ModuleExports;

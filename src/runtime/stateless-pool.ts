@@ -1,9 +1,10 @@
 // The stateless pool: Piscina thread pools, one per memory size ("tier"), because a worker's
 // heap cap is fixed when the thread starts. Every task runs under a deadline; a task that passes
-// it has its thread terminated (Piscina stops the Worker of an aborted running task) and replaced.
+// it has its thread terminated and replaced (see running-slots.ts for how the thread is found).
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
+import type { TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
+import { isSlotsAnnouncement, SlotDirectory, TASKS_PER_WORKER } from './running-slots.js';
 
 export interface StatelessPoolOptions {
   maxThreads: number;
@@ -47,35 +48,10 @@ export interface TierStats {
 // A path, not a file: URL: Piscina converts URLs on every run() call.
 const WORKER_FILE = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
 
-/**
- * The cancel signal Piscina gets for a task. Piscina accepts any emitter of 'abort'; this one
- * costs a fraction of an AbortController, which matters at one per call.
- */
-class Deadline {
-  aborted = false;
-  #listener: (() => void) | undefined;
-
-  once(_event: 'abort', listener: () => void): void {
-    this.#listener = listener;
-  }
-
-  removeListener(): void {
-    this.#listener = undefined;
-  }
-
-  off(): void {
-    this.#listener = undefined;
-  }
-
-  expire(): void {
-    this.aborted = true;
-    this.#listener?.();
-  }
-}
-
 export class StatelessPool {
   readonly #options: StatelessPoolOptions;
   readonly #tiers = new Map<number, Piscina>();
+  readonly #slots = new SlotDirectory();
   #closing: Promise<void> | undefined;
 
   constructor(options: StatelessPoolOptions) {
@@ -83,18 +59,56 @@ export class StatelessPool {
     this.#tier(options.defaultMemoryMb);
   }
 
-  async run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, options: RunOptions): Promise<TaskResults[K]> {
-    if (this.#closing) throw new TaskFailure('closed', 'the pool is shutting down');
-    const tier = this.#tier(options.memoryMb);
-    const deadline = new Deadline();
-    const timer = setTimeout(() => deadline.expire(), options.timeoutMs);
-    try {
-      return (await tier.run(task, { signal: deadline })) as TaskResults[K];
-    } catch (err) {
-      throw this.#explain(err, deadline.aborted, options);
-    } finally {
-      clearTimeout(timer);
-    }
+  run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, options: RunOptions): Promise<TaskResults[K]> {
+    if (this.#closing) return Promise.reject(new TaskFailure('closed', 'the pool is shutting down'));
+    const deadlineAt = Date.now() + options.timeoutMs;
+    return this.#submit(this.#tier(options.memoryMb), task, options, deadlineAt) as Promise<TaskResults[K]>;
+  }
+
+  /**
+   * Hands the task to Piscina and races it against its deadline. At the deadline the caller
+   * gets its answer at once and the thread running the task, if it has started, is terminated
+   * (Piscina replaces it); a task still queued is skipped by the worker when it comes up.
+   */
+  #submit(tier: Piscina, task: WorkerTask, options: RunOptions, deadlineAt: number): Promise<unknown> {
+    const seq = this.#slots.nextSeq();
+    const envelope: TaskEnvelope = { seq, deadlineAt, task };
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        reject(new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`));
+        this.#stopThreadRunning(tier, seq);
+      }, deadlineAt - Date.now());
+      tier.run(envelope).then(
+        (value) => {
+          if (timedOut) return;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (timedOut) return;
+          clearTimeout(timer);
+          // A task that had not started when its thread died (another task on that thread
+          // crashed it or ran out of time) is blameless: it runs again in what time it has left.
+          if (this.#threadDied(err) && this.#slots.threadRunning(seq) === undefined) {
+            resolve(this.#submit(tier, task, options, deadlineAt));
+          } else {
+            reject(this.#explain(err, options));
+          }
+        },
+      );
+    });
+  }
+
+  #stopThreadRunning(tier: Piscina, seq: number): void {
+    const threadId = this.#slots.threadRunning(seq);
+    if (threadId === undefined) return;
+    void tier.threads.find((worker) => worker.threadId === threadId)?.terminate();
+  }
+
+  #threadDied(err: unknown): boolean {
+    return !this.#closing && err instanceof Error && (err.message.startsWith('worker exited') || (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY');
   }
 
   stats(): TierStats[] {
@@ -132,7 +146,7 @@ export class StatelessPool {
         minThreads: memoryMb === o.defaultMemoryMb ? Math.min(o.minThreads, o.maxThreads) : 0,
         idleTimeout: o.idleTimeoutMs,
         maxQueue: o.maxQueue,
-        concurrentTasksPerWorker: 1,
+        concurrentTasksPerWorker: TASKS_PER_WORKER,
         // Piscina's timing histograms cost three clock reads and two records per task.
         recordTiming: false,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
@@ -145,13 +159,21 @@ export class StatelessPool {
       // A dying thread also emits 'error' on the pool; the task that ran on it is rejected
       // and reported through run(), so the event needs no handling beyond not crashing us.
       tier.on('error', () => {});
+      tier.on('message', (message: unknown) => {
+        if (isSlotsAnnouncement(message)) this.#slots.add(message);
+      });
+      // Forgotten only after the rejections of the dead thread's tasks have been handled: they
+      // read its slots to tell a task that was running from one that never started.
+      tier.on('workerDestroy', (worker: { id: number }) => {
+        const { id } = worker;
+        setImmediate(() => this.#slots.remove(id));
+      });
       this.#tiers.set(memoryMb, tier);
     }
     return tier;
   }
 
-  #explain(err: unknown, timedOut: boolean, options: RunOptions): TaskFailure {
-    if (timedOut) return new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`, { cause: err });
+  #explain(err: unknown, options: RunOptions): TaskFailure {
     const message = err instanceof Error ? err.message : String(err);
     if (this.#closing) return new TaskFailure('closed', 'the pool is shutting down', { cause: err });
     if (message === 'Task queue is at limit') {

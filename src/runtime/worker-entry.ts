@@ -5,10 +5,13 @@ import { workerData } from 'piscina';
 import { serializeError } from '../errors.js';
 import { createContext } from './function-context.js';
 import { ModuleCache, type LoadedModule } from './module-loader.js';
-import type { CodeRef, FailurePhase, Outcome, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
+import type { CodeRef, Outcome, FailurePhase, TaskEnvelope, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
+import { WorkerSlots } from './running-slots.js';
 
 const settings = workerData as WorkerSettings;
 const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
+const slots = new WorkerSlots();
+slots.announce();
 
 type JsonHandler = (input: unknown, ctx: unknown) => unknown;
 type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };
@@ -90,7 +93,19 @@ async function runFetch(loaded: LoadedModule, wire: WireRequest, ctx: unknown): 
   }
 }
 
-export default async function runTask(task: WorkerTask): Promise<TaskResults[keyof TaskResults]> {
+/** Runs one task while its sequence number sits in this worker's running slots. */
+export default async function runEnvelope(envelope: TaskEnvelope): Promise<TaskResults[keyof TaskResults] | null> {
+  // Its caller has already been told it timed out; running it now would only waste the thread.
+  if (Date.now() >= envelope.deadlineAt) return null;
+  const slot = slots.claim(envelope.seq);
+  try {
+    return await runTask(envelope.task);
+  } finally {
+    slots.release(slot);
+  }
+}
+
+async function runTask(task: WorkerTask): Promise<TaskResults[keyof TaskResults]> {
   if (task.kind === 'stats') {
     return { cachedModules: modules.size, cachedBytes: modules.calculatedSize, heapUsedBytes: process.memoryUsage().heapUsed };
   }
