@@ -6,17 +6,21 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { docsRoutes } from './gateway/docs-routes.js';
 import { functionRoutes } from './gateway/function-routes.js';
+import { instanceRoutes } from './gateway/instance-routes.js';
 import { invokeRoutes } from './gateway/invoke-routes.js';
 import { installProblemHandlers } from './gateway/problem.js';
 import { rawHttpRoutes } from './gateway/raw-http-routes.js';
 import type { Services } from './gateway/services.js';
 import { systemRoutes } from './gateway/system-routes.js';
+import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
 import { Registry } from './registry/registry.js';
 import { StatelessPool } from './runtime/stateless-pool.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
+import { SqliteInstanceStore } from './store/instance-store.js';
+import { NodeResources } from './scheduler/node-resources.js';
 import { SqliteFunctionStore } from './store/sqlite-function-store.js';
 
 export interface RouteEntry {
@@ -32,7 +36,7 @@ declare module 'fastify' {
   }
 }
 
-function createServices(config: Config): Services {
+function createServices(config: Config, log: (message: string) => void): Services {
   const scratchDir = join(config.dataDir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
   const pool = new StatelessPool({
@@ -47,15 +51,29 @@ function createServices(config: Config): Services {
       resultBytes: config.limits.resultBytes,
     },
   });
+  const db = openDatabase(join(config.dataDir, 'wisp.db'));
+  const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
   const registry = new Registry({
-    store: new SqliteFunctionStore(openDatabase(join(config.dataDir, 'wisp.db'))),
-    blobs: new FileBlobStore(join(config.dataDir, 'blobs')),
+    store: new SqliteFunctionStore(db),
+    blobs,
     inspect: createModuleInspector(pool, config.functions.defaultMemoryMb, config.functions.loadTimeoutMs),
     limits: config.functions,
     scratchDir,
     maxUnpackedBytes: config.limits.uploadBytes * 4,
   });
-  return { config, registry, pool, invoker: new Invoker(registry, pool) };
+  const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
+  const instances = new InstanceManager({
+    registry,
+    blobs,
+    store: new SqliteInstanceStore(db),
+    resources,
+    defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
+    startTimeoutMs: config.instances.startTimeoutMs,
+    checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
+    resultBytes: config.limits.resultBytes,
+    log,
+  });
+  return { config, registry, pool, invoker: new Invoker(registry, pool), instances, resources };
 }
 
 export async function buildApp(config: Config): Promise<FastifyInstance> {
@@ -74,9 +92,11 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  const services = createServices(config);
+  const services = createServices(config, (message) => app.log.warn(message));
   app.decorate('wisp', services);
+  await services.instances.recover();
   app.addHook('onClose', async () => {
+    await services.instances.close();
     await services.pool.close();
     services.registry.close();
   });
@@ -87,5 +107,6 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(functionRoutes, services);
   await app.register(invokeRoutes, services);
   await app.register(rawHttpRoutes, services);
+  await app.register(instanceRoutes, services);
   return app;
 }

@@ -2,7 +2,7 @@
 // WISP_CONFIG, then WISP_* environment variables, then overrides from the caller (tests).
 // The result is validated against a schema and frozen; everything else receives it as an argument.
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
@@ -34,6 +34,22 @@ export interface Config {
     readonly moduleCacheEntries: number;
     readonly moduleCacheMb: number;
   };
+  /** What this node offers instances; null in the file means what the machine has. */
+  readonly node: {
+    /** Millicores. */
+    readonly cpu: number;
+    /** MiB. */
+    readonly memory: number;
+    /** Operator-declared resources, e.g. {"ssd": 1}. */
+    readonly custom: Readonly<Record<string, number>>;
+  };
+  readonly instances: {
+    readonly defaultCpu: number;
+    readonly defaultMemory: number;
+    /** Bounds a constructor or a restore, which run before the function's own timeout applies. */
+    readonly startTimeoutMs: number;
+    readonly checkpointTimeoutMs: number;
+  };
 }
 
 export type ConfigOverrides = {
@@ -46,7 +62,7 @@ const positiveInt = { type: 'integer', minimum: 1 } as const;
 const schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool'],
+  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool', 'node', 'instances'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -82,6 +98,27 @@ const schema = {
         maxQueue: positiveInt,
         moduleCacheEntries: positiveInt,
         moduleCacheMb: positiveInt,
+      },
+    },
+    node: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cpu', 'memory', 'custom'],
+      properties: {
+        cpu: { anyOf: [positiveInt, { type: 'null' }] },
+        memory: { anyOf: [positiveInt, { type: 'null' }] },
+        custom: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+      },
+    },
+    instances: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['defaultCpu', 'defaultMemory', 'startTimeoutMs', 'checkpointTimeoutMs'],
+      properties: {
+        defaultCpu: { type: 'integer', minimum: 0 },
+        defaultMemory: { type: 'integer', minimum: 16 },
+        startTimeoutMs: positiveInt,
+        checkpointTimeoutMs: positiveInt,
       },
     },
   },
@@ -150,6 +187,9 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: Confi
   }
   const pool = raw.pool as Record<string, unknown>;
   if (pool.maxThreads === null) pool.maxThreads = availableParallelism();
+  const node = raw.node as Record<string, unknown>;
+  if (node.cpu === null) node.cpu = availableParallelism() * 1000;
+  if (node.memory === null) node.memory = Math.floor(totalmem() / 2 ** 20);
   raw.dataDir = resolve(raw.dataDir as string);
   return deepFreeze(raw) as unknown as Config;
 }

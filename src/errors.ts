@@ -32,6 +32,19 @@ export const catalogue = {
   RESULT_TOO_LARGE: { status: 502, title: 'The function result is too large', origin: 'user' },
   SERVER_BUSY: { status: 503, title: 'Wisp is at capacity', origin: 'system' },
   FUNCTION_TIMEOUT: { status: 504, title: 'The function ran past its timeout', origin: 'user' },
+  CLASS_NOT_FOUND: { status: 404, title: 'The function exports no such class', origin: 'user' },
+  INSTANCE_NOT_FOUND: { status: 404, title: 'No such instance', origin: 'user' },
+  METHOD_NOT_FOUND: { status: 404, title: 'The instance has no such method', origin: 'user' },
+  INSTANCE_SUSPENDED: { status: 409, title: 'The instance is suspended', origin: 'user' },
+  INSTANCE_NOT_SUSPENDED: { status: 409, title: 'The instance is not suspended', origin: 'user' },
+  CALL_CYCLE: { status: 409, title: 'The call would wait on itself', origin: 'user' },
+  INSTANCE_INIT_FAILED: { status: 422, title: 'The instance constructor failed', origin: 'user' },
+  CHECKPOINT_FAILED: { status: 422, title: 'The instance state cannot be checkpointed', origin: 'user' },
+  METHOD_ERROR: { status: 500, title: 'The method threw an error', origin: 'user' },
+  INSTANCE_CRASHED: { status: 500, title: 'The instance crashed its worker', origin: 'user' },
+  INSTANCE_UNAVAILABLE: { status: 503, title: 'The instance is not running', origin: 'user' },
+  INSUFFICIENT_RESOURCES: { status: 503, title: 'The node lacks the resources asked for', origin: 'system' },
+  METHOD_TIMEOUT: { status: 504, title: 'The method ran past its timeout', origin: 'user' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
+import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Invoker } from '../invocations/invoker.js';
 import type { Registry } from '../registry/registry.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
+import type { NodeResources } from '../scheduler/node-resources.js';
 
 /** What the gateway's route plugins call into; built once in app.ts. */
 export interface Services {
@@ -9,4 +11,6 @@ export interface Services {
   registry: Registry;
   invoker: Invoker;
   pool: StatelessPool;
+  instances: InstanceManager;
+  resources: NodeResources;
 }

@@ -3,13 +3,16 @@ import { availableParallelism, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from './services.js';
 
-export async function systemRoutes(app: FastifyInstance, { pool, invoker }: Services): Promise<void> {
+export async function systemRoutes(app: FastifyInstance, { pool, invoker, resources, instances }: Services): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/v1/node', async () => ({
     cores: availableParallelism(),
     memoryMb: Math.round(totalmem() / 2 ** 20),
     uptimeSeconds: Math.round(process.uptime()),
+    // What instances can reserve (cpu in millicores, memory in MiB) and what they hold now.
+    resources: { capacity: resources.capacity, allocated: resources.allocated },
+    instances: instances.holding(),
     pool: {
       maxThreadsPerTier: pool.maxThreadsPerTier,
       inFlight: invoker.inFlight,

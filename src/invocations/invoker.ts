@@ -3,7 +3,8 @@
 import { WispError, type SerializedError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { FailurePhase, InvocationMeta, Outcome, WireRequest, WireResponse } from '../runtime/protocol.js';
-import { TaskFailure, type StatelessPool } from '../runtime/stateless-pool.js';
+import type { StatelessPool } from '../runtime/stateless-pool.js';
+import { TaskFailure } from '../runtime/task-failure.js';
 import type { VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 

@@ -2,7 +2,7 @@
 // turns every way that can fail into 400 INVALID_FUNCTION with what and where.
 import { WispError, type SerializedError } from '../errors.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
-import { TaskFailure } from '../runtime/stateless-pool.js';
+import { TaskFailure } from '../runtime/task-failure.js';
 import type { ModuleInspector } from './registry.js';
 
 /** The first stack frame in user code, e.g. "hello.ts:3:9" (source-mapped by the worker). */

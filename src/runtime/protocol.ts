@@ -84,3 +84,45 @@ export interface TaskResults {
   fetch: Outcome<WireResponse>;
   stats: WorkerStats;
 }
+
+// ---- Instance threads: one dedicated Worker per stateful instance. ----
+
+/** What an instance thread starts with (its workerData): construct anew, or restore a checkpoint. */
+export interface InstanceStart {
+  code: CodeRef;
+  className: string;
+  instanceId: string;
+  /** Constructor arguments; unused when `checkpoint` is set. */
+  args: unknown[];
+  /** v8-serialized state to restore without running the constructor. */
+  checkpoint: Uint8Array | null;
+  resultBytes: number;
+}
+
+/** Where an instance failure happened, beyond the phases every task shares. */
+export type InstanceFailurePhase = FailurePhase | 'class' | 'init' | 'method' | 'checkpoint';
+
+export type InstanceOutcome<T> = { ok: true; value: T } | { ok: false; phase: InstanceFailurePhase; error: SerializedError };
+
+/** Gateway → instance thread. Calls and checkpoints share one mailbox and run in arrival order. */
+export type InstanceCommand =
+  | { op: 'call'; seq: number; method: string; args: unknown[]; chain: string[] }
+  | { op: 'checkpoint'; seq: number }
+  | { op: 'reply'; seq: number; outcome: InstanceOutcome<string> };
+
+/** Instance thread → gateway. */
+export type InstanceEvent =
+  | { op: 'ready'; outcome: InstanceOutcome<null> }
+  | { op: 'result'; seq: number; outcome: InstanceOutcome<string> }
+  | { op: 'checkpoint'; seq: number; outcome: InstanceOutcome<Uint8Array> }
+  | { op: 'call-instance'; request: InstanceCallRequest };
+
+/** A call one function or instance makes to an instance through ctx.instance(id).call(). */
+export interface InstanceCallRequest {
+  seq: number;
+  target: string;
+  method: string;
+  args: unknown[];
+  /** Instances the calling chain is already waiting on; the target must not be one of them. */
+  chain: string[];
+}

@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
+import { TaskFailure } from './task-failure.js';
 import { isSlotsAnnouncement, SlotDirectory, TASKS_PER_WORKER } from './running-slots.js';
 
 export interface StatelessPoolOptions {
@@ -19,23 +20,6 @@ export interface StatelessPoolOptions {
 export interface RunOptions {
   memoryMb: number;
   timeoutMs: number;
-}
-
-/**
- * Why a task produced no result. `timeout`: it passed its deadline and its thread was stopped.
- * `crashed`: its thread died (out of memory, process.exit, an uncaught error). `busy`: the
- * tier's queue is full. `closed`: the pool is shutting down.
- */
-export type TaskFailureReason = 'timeout' | 'crashed' | 'busy' | 'closed';
-
-export class TaskFailure extends Error {
-  override name = 'TaskFailure';
-  readonly reason: TaskFailureReason;
-
-  constructor(reason: TaskFailureReason, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.reason = reason;
-  }
 }
 
 export interface TierStats {

@@ -22,6 +22,13 @@ const MIGRATIONS: readonly string[] = [
      created_at TEXT NOT NULL,
      PRIMARY KEY (name, version)
    );`,
+  `CREATE TABLE instances (
+     id TEXT PRIMARY KEY,
+     function TEXT NOT NULL,
+     name TEXT,
+     record TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX instances_by_name ON instances (function, name) WHERE name IS NOT NULL;`,
 ];
 
 /**

@@ -33,3 +33,35 @@ export interface FunctionRecord {
   createdAt: string;
   updatedAt: string;
 }
+
+export type InstanceStatus = 'starting' | 'running' | 'suspended' | 'failed' | 'terminated';
+
+export interface ResourceSpec {
+  /** Millicores. */
+  cpu: number;
+  /** MiB; also the instance thread's heap cap. */
+  memory: number;
+  custom: Record<string, number>;
+}
+
+/** A stateful instance as the store keeps it and the API shows it (args and checkpoint aside). */
+export interface InstanceRecord {
+  id: string;
+  function: string;
+  /** The function version the instance runs; fixed at creation. */
+  version: number;
+  class: string;
+  name: string | null;
+  group: string | null;
+  status: InstanceStatus;
+  resources: ResourceSpec;
+  maxRestarts: number;
+  restarts: number;
+  /** Constructor arguments, kept to construct it again when it restarts with no checkpoint. */
+  args: unknown[];
+  /** Digest of the last checkpoint blob, if one was taken. */
+  checkpoint: string | null;
+  checkpointedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,98 @@
+// Stateful instances: create under a function, then call, inspect, suspend, resume and delete
+// by handle id at /v1/instances/{id}.
+import type { FastifyInstance } from 'fastify';
+import { WispError } from '../errors.js';
+import type { CreateInstanceRequest, InstanceFilter } from '../instances/instance-manager.js';
+import { treatEveryBodyAsJson } from './json-body.js';
+import { checkFunctionNames } from './name-check.js';
+import type { Services } from './services.js';
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^ins_[0-9a-f]{20}$' } },
+  required: ['id'],
+} as const;
+
+const resourceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    cpu: { type: 'integer', minimum: 0 },
+    memory: { type: 'integer', minimum: 16 },
+    custom: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+  },
+} as const;
+
+const createSchema = {
+  params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+  body: {
+    anyOf: [
+      { type: 'null' },
+      {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          class: { type: 'string', minLength: 1 },
+          args: { type: 'array' },
+          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+          resources: resourceSchema,
+          maxRestarts: { type: 'integer', minimum: 0, maximum: 1000 },
+        },
+      },
+    ],
+  },
+} as const;
+
+type IdParams = { Params: { id: string } };
+
+export async function instanceRoutes(app: FastifyInstance, { instances }: Services): Promise<void> {
+  treatEveryBodyAsJson(app);
+  checkFunctionNames(app);
+
+  app.post<{ Params: { name: string }; Body: CreateInstanceRequest | null }>('/v1/functions/:name/instances', { schema: createSchema }, async (request, reply) => {
+    const { created, instance } = await instances.create(request.params.name, request.body ?? {});
+    reply.header('location', `/v1/instances/${instance.id}`);
+    return reply.code(created ? 201 : 200).send(instance);
+  });
+
+  app.get<{ Querystring: InstanceFilter }>(
+    '/v1/instances',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            function: { type: 'string' },
+            group: { type: 'string' },
+            status: { enum: ['starting', 'running', 'suspended', 'failed', 'terminated'] },
+          },
+        },
+      },
+    },
+    async (request) => ({ instances: instances.list(request.query) }),
+  );
+
+  app.get<IdParams>('/v1/instances/:id', { schema: { params: idParams } }, async (request) => instances.get(request.params.id));
+
+  app.delete<IdParams>('/v1/instances/:id', { schema: { params: idParams } }, async (request, reply) => {
+    await instances.delete(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<IdParams>('/v1/instances/:id/suspend', { schema: { params: idParams } }, async (request) => instances.suspend(request.params.id));
+  app.post<IdParams>('/v1/instances/:id/resume', { schema: { params: idParams } }, async (request) => instances.resume(request.params.id));
+
+  app.post<{ Params: { id: string; method: string }; Body: unknown }>(
+    '/v1/instances/:id/methods/:method',
+    { schema: { params: { type: 'object', properties: { id: idParams.properties.id, method: { type: 'string', maxLength: 256 } }, required: ['id', 'method'] } } },
+    async (request, reply) => {
+      const args = request.body ?? [];
+      if (!Array.isArray(args)) {
+        throw new WispError('INVALID_REQUEST', `the body must be a JSON array of the method's arguments, e.g. [1, "two"]; got ${typeof args}`);
+      }
+      const json = await instances.call(request.params.id, request.params.method, args);
+      return reply.type('application/json').send(json);
+    },
+  );
+}

@@ -1,0 +1,53 @@
+// Every way an instance call, start or checkpoint can end badly, as a catalogued error.
+import { WispError } from '../errors.js';
+import type { InstanceOutcome } from '../runtime/protocol.js';
+import type { TaskFailure } from '../runtime/task-failure.js';
+
+type Failure = Extract<InstanceOutcome<never>, { ok: false }>;
+
+/** The user's frames only: Wisp's own frames say nothing about the user's bug. */
+function userStack(stack: string): string {
+  const lines = stack.split('\n');
+  const ours = lines.findIndex((line) => line.includes('/runtime/instance-entry.js'));
+  return (ours === -1 ? lines : lines.slice(0, ours)).join('\n');
+}
+
+function errorExtension(failure: Failure): Record<string, unknown> {
+  const { name, message, stack } = failure.error;
+  return { error: { name, message, ...(stack ? { stack: userStack(stack) } : {}) } };
+}
+
+export function fromCallFailure(failure: Failure, instanceId: string, method: string): WispError {
+  const { name, message, code } = failure.error;
+  switch (failure.phase) {
+    case 'method':
+      return new WispError('METHOD_NOT_FOUND', `instance ${instanceId}: ${message}`);
+    case 'result':
+      if (code === 'RESULT_TOO_LARGE') return new WispError('RESULT_TOO_LARGE', `instance ${instanceId} method ${method}: ${message}`);
+      return new WispError('METHOD_ERROR', `instance ${instanceId} method ${method} returned a result that cannot be sent: ${message}`, errorExtension(failure));
+    default:
+      return new WispError('METHOD_ERROR', `instance ${instanceId} method ${method} threw ${name}: ${message}`, errorExtension(failure));
+  }
+}
+
+export function fromStartFailure(failure: Failure, fn: string, className: string): WispError {
+  const { name, message } = failure.error;
+  if (failure.phase === 'class') return new WispError('CLASS_NOT_FOUND', `function "${fn}" ${message.replace(/^the module /, '')}`);
+  const what = failure.phase === 'load' ? 'failed to load' : `${className} constructor or restore threw`;
+  return new WispError('INSTANCE_INIT_FAILED', `function "${fn}" ${what}: ${name}: ${message}`, errorExtension(failure));
+}
+
+export function fromThreadFailure(failure: TaskFailure, instanceId: string, what: string): WispError {
+  switch (failure.reason) {
+    case 'timeout':
+      return new WispError('METHOD_TIMEOUT', `instance ${instanceId}: ${failure.message}; its thread was stopped`);
+    case 'crashed':
+      return new WispError('INSTANCE_CRASHED', `instance ${instanceId} crashed during ${what}: ${failure.message}`);
+    default:
+      return new WispError('INSTANCE_UNAVAILABLE', `instance ${instanceId} is not running: ${failure.message}`, { retryAfterSeconds: 1 });
+  }
+}
+
+export function checkpointFailed(failure: Failure, instanceId: string): WispError {
+  return new WispError('CHECKPOINT_FAILED', `instance ${instanceId}: its state cannot be checkpointed: ${failure.error.name}: ${failure.error.message}`, errorExtension(failure));
+}

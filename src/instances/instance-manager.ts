@@ -1,0 +1,357 @@
+// Stateful instances: create (get-or-create by name), call, suspend, resume, delete, restart on
+// crash, and their life across a restart of Wisp. Each instance holds a reservation of the node's
+// resources while its thread runs. Mutations of one instance run under its own mutex; calls do
+// not take it (the instance thread's mailbox orders them).
+import { randomBytes } from 'node:crypto';
+import { KeyedMutex } from '../common/keyed-mutex.js';
+import { WispError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import { InstanceThread } from '../runtime/instance-thread.js';
+import type { InstanceCallRequest, InstanceOutcome } from '../runtime/protocol.js';
+import { TaskFailure } from '../runtime/task-failure.js';
+import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { InstanceStore } from '../store/instance-store.js';
+import type { InstanceRecord, InstanceStatus, ResourceSpec, VersionRecord } from '../store/records.js';
+import { checkpointFailed, fromCallFailure, fromStartFailure, fromThreadFailure } from './instance-errors.js';
+
+export interface CreateInstanceRequest {
+  class?: string;
+  args?: unknown[];
+  name?: string;
+  resources?: { cpu?: number; memory?: number; custom?: Record<string, number> };
+  maxRestarts?: number;
+}
+
+/** What the API shows of an instance: the record without its constructor args and blob digest. */
+export type InstanceView = Omit<InstanceRecord, 'args' | 'checkpoint'>;
+
+export interface InstanceFilter {
+  function?: string;
+  status?: InstanceStatus;
+  group?: string;
+}
+
+export interface InstanceManagerOptions {
+  registry: Registry;
+  blobs: BlobStore;
+  store: InstanceStore;
+  resources: NodeResources;
+  defaults: { cpu: number; memory: number };
+  startTimeoutMs: number;
+  checkpointTimeoutMs: number;
+  resultBytes: number;
+  log: (message: string) => void;
+}
+
+interface Live {
+  record: InstanceRecord;
+  thread?: InstanceThread;
+  reservation?: Reservation;
+  /** The function's timeoutMs, which bounds each method call. */
+  timeoutMs: number;
+  /** Set while a suspend takes its checkpoint: new calls are refused, queued ones still run. */
+  suspending: boolean;
+}
+
+const view = ({ args: _args, checkpoint: _checkpoint, ...rest }: InstanceRecord): InstanceView => rest;
+const nameKey = (fn: string, name: string) => `name:${fn}/${name}`;
+const newInstanceId = () => `ins_${randomBytes(10).toString('hex')}`;
+
+function pickClass(version: VersionRecord, requested: string | undefined): string {
+  const { classes } = version.exports;
+  const fn = `function "${version.name}" version ${version.version}`;
+  if (requested !== undefined) {
+    if (classes.includes(requested)) return requested;
+    throw new WispError('CLASS_NOT_FOUND', `${fn} exports no class "${requested}"${classes.length ? `; it exports ${classes.join(', ')}` : ''}`);
+  }
+  if (classes.length === 1) return classes[0]!;
+  if (classes.length === 0) throw new WispError('CLASS_NOT_FOUND', `${fn} exports no class; export one to create instances of it`);
+  throw new WispError('INVALID_REQUEST', `${fn} exports several classes (${classes.join(', ')}); say which with "class"`);
+}
+
+export class InstanceManager {
+  readonly #o: InstanceManagerOptions;
+  readonly #live = new Map<string, Live>();
+  readonly #byName = new Map<string, string>();
+  readonly #mutex = new KeyedMutex();
+  #closing = false;
+
+  constructor(options: InstanceManagerOptions) {
+    this.#o = options;
+  }
+
+  /** Creates an instance; with a name, returns the existing one instead (`created: false`). */
+  async create(fn: string, request: CreateInstanceRequest): Promise<{ created: boolean; instance: InstanceView }> {
+    if (request.name === undefined) return { created: true, instance: await this.#createNew(fn, request) };
+    const key = nameKey(fn, request.name);
+    return this.#mutex.run(key, async () => {
+      const existing = this.#byName.get(key);
+      if (existing) return { created: false, instance: view(this.#get(existing).record) };
+      return { created: true, instance: await this.#createNew(fn, request) };
+    });
+  }
+
+  get(id: string): InstanceView {
+    return view(this.#get(id).record);
+  }
+
+  list(filter: InstanceFilter = {}): InstanceView[] {
+    const out: InstanceView[] = [];
+    for (const { record } of this.#live.values()) {
+      if (filter.function !== undefined && record.function !== filter.function) continue;
+      if (filter.status !== undefined && record.status !== filter.status) continue;
+      if (filter.group !== undefined && record.group !== filter.group) continue;
+      out.push(view(record));
+    }
+    return out;
+  }
+
+  /** Calls a method; resolves to its result as JSON text. `chain`: instances the caller waits in. */
+  async call(id: string, method: string, args: unknown[], chain: string[] = []): Promise<string> {
+    const live = this.#get(id);
+    if (chain.includes(id)) {
+      throw new WispError('CALL_CYCLE', `instance ${id} is already waiting in this call chain (${[...chain, id].join(' → ')}); calling it would wait on itself`);
+    }
+    const thread = this.#runningThread(live);
+    let outcome: InstanceOutcome<string>;
+    try {
+      outcome = await thread.call(method, args, chain, live.timeoutMs);
+    } catch (err) {
+      throw err instanceof TaskFailure ? fromThreadFailure(err, id, `method ${method}`) : err;
+    }
+    if (!outcome.ok) throw fromCallFailure(outcome, id, method);
+    return outcome.value;
+  }
+
+  delete(id: string): Promise<void> {
+    return this.#mutex.run(id, async () => {
+      const live = this.#get(id);
+      this.#forget(live);
+      this.#o.store.delete(id);
+      await this.#stop(live);
+    });
+  }
+
+  /** Checkpoints the state, stops the thread and frees the resources; idempotent. */
+  suspend(id: string): Promise<InstanceView> {
+    return this.#mutex.run(id, async () => {
+      const live = this.#get(id);
+      if (live.record.status === 'suspended') return view(live.record);
+      const thread = this.#runningThread(live);
+      live.suspending = true;
+      try {
+        await this.#checkpoint(live, thread);
+        this.#setStatus(live.record, 'suspended');
+        await this.#stop(live);
+      } finally {
+        live.suspending = false;
+      }
+      return view(live.record);
+    });
+  }
+
+  /** Restores a suspended instance from its checkpoint, with the same id, if it still fits. */
+  resume(id: string): Promise<InstanceView> {
+    return this.#mutex.run(id, async () => {
+      const live = this.#get(id);
+      if (live.record.status === 'running') return view(live.record);
+      if (live.record.status !== 'suspended') {
+        throw new WispError('INSTANCE_NOT_SUSPENDED', `instance ${id} is ${live.record.status}, not suspended; only a suspended instance can be resumed`);
+      }
+      await this.#launch(live);
+      this.#setStatus(live.record, 'running');
+      return view(live.record);
+    });
+  }
+
+  /** Brings back the instances the store holds: those that were running start again. */
+  async recover(): Promise<void> {
+    const starting: Promise<void>[] = [];
+    for (const record of this.#o.store.list()) {
+      const live = this.#adopt(record);
+      if (record.status !== 'running' && record.status !== 'starting') continue;
+      starting.push(
+        this.#mutex.run(record.id, async () => {
+          try {
+            await this.#launch(live);
+            this.#setStatus(record, 'running');
+          } catch (err) {
+            this.#o.log(`instance ${record.id} did not come back after the restart: ${(err as Error).message}`);
+            this.#setStatus(record, 'failed');
+          }
+        }),
+      );
+    }
+    await Promise.all(starting);
+  }
+
+  /** Checkpoints every running instance (they come back on the next start), then stops them. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(
+      [...this.#live.values()].map((live) =>
+        this.#mutex.run(live.record.id, async () => {
+          if (!live.thread) return;
+          await this.#checkpoint(live, live.thread).catch((err: Error) => this.#o.log(`instance ${live.record.id} not checkpointed at shutdown: ${err.message}`));
+          await this.#stop(live);
+        }),
+      ),
+    );
+  }
+
+  /** The instances holding resources now, for GET /v1/node. */
+  holding(): Pick<InstanceView, 'id' | 'function' | 'class' | 'status' | 'resources'>[] {
+    return [...this.#live.values()].filter((live) => live.reservation).map(({ record: r }) => ({ id: r.id, function: r.function, class: r.class, status: r.status, resources: r.resources }));
+  }
+
+  /** Serves ctx.instance(id).call() from inside a worker; failures travel as outcomes. */
+  async routeCall(request: InstanceCallRequest): Promise<InstanceOutcome<string>> {
+    try {
+      return { ok: true, value: await this.call(request.target, request.method, request.args, request.chain) };
+    } catch (err) {
+      const error = err instanceof WispError ? { name: 'WispError', code: err.code, message: err.message } : { name: 'Error', message: String(err) };
+      return { ok: false, phase: 'handler', error };
+    }
+  }
+
+  async #createNew(fn: string, request: CreateInstanceRequest): Promise<InstanceView> {
+    const version = this.#o.registry.resolve(fn);
+    const now = new Date().toISOString();
+    const resources: ResourceSpec = {
+      cpu: request.resources?.cpu ?? this.#o.defaults.cpu,
+      memory: request.resources?.memory ?? this.#o.defaults.memory,
+      custom: request.resources?.custom ?? {},
+    };
+    const record: InstanceRecord = {
+      id: newInstanceId(),
+      function: fn,
+      version: version.version,
+      class: pickClass(version, request.class),
+      name: request.name ?? null,
+      group: null,
+      status: 'starting',
+      resources,
+      maxRestarts: request.maxRestarts ?? 0,
+      restarts: 0,
+      args: request.args ?? [],
+      checkpoint: null,
+      checkpointedAt: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const live: Live = { record, timeoutMs: version.config.timeoutMs, suspending: false };
+    await this.#launch(live);
+    try {
+      this.#setStatus(record, 'running');
+    } catch (err) {
+      await this.#stop(live);
+      throw err;
+    }
+    this.#adopt(record, live);
+    return view(record);
+  }
+
+  /** Reserves resources and starts the thread (from the last checkpoint if there is one). */
+  async #launch(live: Live): Promise<void> {
+    const { record } = live;
+    const version = this.#o.registry.resolve(record.function, record.version);
+    const checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
+    const reservation = this.#o.resources.reserve(record.resources);
+    let started: InstanceOutcome<InstanceThread>;
+    try {
+      started = await InstanceThread.start(
+        { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
+        { memoryMb: record.resources.memory, startTimeoutMs: this.#o.startTimeoutMs, routeCall: (request) => this.routeCall(request) },
+      );
+    } catch (err) {
+      reservation.release();
+      if (!(err instanceof TaskFailure)) throw err;
+      throw new WispError('INSTANCE_INIT_FAILED', `function "${record.function}" ${record.class} could not start: ${err.reason === 'timeout' ? err.message : `its thread crashed: ${err.message}`}`);
+    }
+    if (!started.ok) {
+      reservation.release();
+      throw fromStartFailure(started, record.function, record.class);
+    }
+    const thread = started.value;
+    Object.assign(live, { thread, reservation, timeoutMs: version.config.timeoutMs });
+    thread.onExit((exit) => {
+      this.#stop(live).catch(() => undefined);
+      if (this.#closing) return;
+      void this.#mutex.run(record.id, () => this.#restartOrFail(live, exit.detail));
+    });
+  }
+
+  async #restartOrFail(live: Live, why: string): Promise<void> {
+    const { record } = live;
+    if (this.#live.get(record.id) !== live || live.thread || record.status !== 'running') return;
+    if (record.restarts < record.maxRestarts) {
+      record.restarts++;
+      try {
+        await this.#launch(live);
+        this.#setStatus(record, 'running');
+        return;
+      } catch (err) {
+        why = `${why}; restart failed: ${(err as Error).message}`;
+      }
+    }
+    this.#o.log(`instance ${record.id} failed: ${why}`);
+    this.#setStatus(record, 'failed');
+  }
+
+  async #checkpoint(live: Live, thread: InstanceThread): Promise<void> {
+    let outcome: InstanceOutcome<Uint8Array>;
+    try {
+      outcome = await thread.checkpoint(this.#o.checkpointTimeoutMs);
+    } catch (err) {
+      throw err instanceof TaskFailure ? fromThreadFailure(err, live.record.id, 'checkpoint') : err;
+    }
+    if (!outcome.ok) throw checkpointFailed(outcome, live.record.id);
+    live.record.checkpoint = await this.#o.blobs.put(outcome.value);
+    live.record.checkpointedAt = new Date().toISOString();
+  }
+
+  /** Stops the thread, if any, and gives its reservation back. */
+  async #stop(live: Live): Promise<void> {
+    const { thread, reservation } = live;
+    live.thread = undefined;
+    live.reservation = undefined;
+    reservation?.release();
+    await thread?.terminate();
+  }
+
+  #runningThread(live: Live): InstanceThread {
+    const { record } = live;
+    if (record.status === 'suspended' || live.suspending) {
+      throw new WispError('INSTANCE_SUSPENDED', `instance ${record.id} is suspended; resume it with POST /v1/instances/${record.id}/resume`);
+    }
+    if (!live.thread) {
+      const why = record.status === 'failed' ? 'it failed and is not restarted' : 'it is restarting';
+      throw new WispError('INSTANCE_UNAVAILABLE', `instance ${record.id} is not running: ${why}`, { retryAfterSeconds: 1 });
+    }
+    return live.thread;
+  }
+
+  #setStatus(record: InstanceRecord, status: InstanceStatus): void {
+    record.status = status;
+    record.updatedAt = new Date().toISOString();
+    this.#o.store.save(record);
+  }
+
+  #adopt(record: InstanceRecord, live: Live = { record, timeoutMs: 0, suspending: false }): Live {
+    this.#live.set(record.id, live);
+    if (record.name !== null) this.#byName.set(nameKey(record.function, record.name), record.id);
+    return live;
+  }
+
+  #forget(live: Live): void {
+    this.#live.delete(live.record.id);
+    if (live.record.name !== null) this.#byName.delete(nameKey(live.record.function, live.record.name));
+  }
+
+  #get(id: string): Live {
+    const live = this.#live.get(id);
+    if (!live) throw new WispError('INSTANCE_NOT_FOUND', `no instance with id "${id}"`);
+    return live;
+  }
+}

@@ -1,0 +1,139 @@
+// Entry file of an instance thread: one Worker per stateful instance. It constructs the instance
+// (or restores it from a checkpoint without running the constructor), then runs the commands of
+// its mailbox one at a time in arrival order: a method call, async or not, ends before the next
+// command starts. Failures go back as outcomes; the thread dies only of a crash or a terminate.
+import { parentPort, workerData } from 'node:worker_threads';
+import { deserialize, serialize } from 'node:v8';
+import { serializeError } from '../errors.js';
+import { InstanceClient, type InstanceHandle } from './instance-client.js';
+import { ModuleCache, type LoadedModule } from './module-loader.js';
+import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart } from './protocol.js';
+
+type Instance = Record<string, unknown>;
+type InstanceClass = new (...args: unknown[]) => Instance;
+type Failure = Extract<InstanceOutcome<never>, { ok: false }>;
+
+/** The `ctx` an instance's constructor and methods receive as their last argument. */
+export interface InstanceContext {
+  readonly instanceId: string;
+  readonly function: string;
+  instance(id: string): InstanceHandle;
+}
+
+const start = workerData as InstanceStart;
+const port = parentPort!;
+const post = (event: InstanceEvent) => port.postMessage(event);
+const client = new InstanceClient((request) => post({ op: 'call-instance', request }));
+const mailbox: InstanceCommand[] = [];
+// Held until the instance exists; commands that arrive sooner wait in the mailbox.
+let draining = true;
+let loaded: LoadedModule | undefined;
+let instance: Instance;
+
+function fail(phase: InstanceFailurePhase, err: unknown): Failure {
+  const error = serializeError(err);
+  if (loaded && error.stack) error.stack = loaded.stacks.map(error.stack);
+  return { ok: false, phase, error };
+}
+
+function contextFor(chain: string[]): InstanceContext {
+  const calledFrom = [...chain, start.instanceId];
+  return {
+    instanceId: start.instanceId,
+    function: start.code.label.split('@')[0]!,
+    instance: (id) => client.handle(id, calledFrom),
+  };
+}
+
+async function init(): Promise<InstanceOutcome<null>> {
+  let Class: InstanceClass;
+  try {
+    loaded = new ModuleCache(1, Number.MAX_SAFE_INTEGER).get(start.code);
+    Class = loaded.exports[start.className] as InstanceClass;
+  } catch (err) {
+    return fail('load', err);
+  }
+  if (typeof Class !== 'function') return fail('class', new TypeError(`the module exports no class "${start.className}"`));
+  try {
+    if (start.checkpoint) {
+      const state: unknown = deserialize(start.checkpoint);
+      instance = Object.create(Class.prototype) as Instance;
+      if (typeof instance.restore === 'function') await (instance.restore as (state: unknown, ctx: InstanceContext) => unknown)(state, contextFor([]));
+      else Object.assign(instance, state);
+    } else {
+      instance = new Class(...start.args, contextFor([]));
+    }
+  } catch (err) {
+    return fail('init', err);
+  }
+  return { ok: true, value: null };
+}
+
+// Object.prototype's members (toString, hasOwnProperty, ...) are not the class's methods.
+const NOT_METHODS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'snapshot', 'restore']);
+
+function isPublicMethodName(name: string): boolean {
+  return !name.startsWith('_') && !name.startsWith('#') && !NOT_METHODS.has(name);
+}
+
+function toJson(value: unknown): InstanceOutcome<string> {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return fail('result', new TypeError(`the result is not JSON-serializable: ${(err as Error).message}`));
+  }
+  json ??= 'null';
+  if (json.length > start.resultBytes / 3 && Buffer.byteLength(json) > start.resultBytes) {
+    return fail('result', Object.assign(new RangeError(`the result is ${Buffer.byteLength(json)} bytes; the limit is ${start.resultBytes}`), { code: 'RESULT_TOO_LARGE' }));
+  }
+  return { ok: true, value: json };
+}
+
+async function call(method: string, args: unknown[], chain: string[]): Promise<InstanceOutcome<string>> {
+  const fn = isPublicMethodName(method) ? instance[method] : undefined;
+  if (typeof fn !== 'function') {
+    const why = isPublicMethodName(method) ? 'has no method' : 'does not expose the private or reserved name';
+    return fail('method', new TypeError(`class ${start.className} ${why} "${method}"`));
+  }
+  let value: unknown;
+  try {
+    value = await (fn as (...a: unknown[]) => unknown).apply(instance, [...args, contextFor(chain)]);
+  } catch (err) {
+    return fail('handler', err);
+  }
+  return toJson(value);
+}
+
+/** The state a checkpoint holds: snapshot()'s value, or the instance's own enumerable properties. */
+async function checkpoint(): Promise<InstanceOutcome<Uint8Array>> {
+  try {
+    const state = typeof instance.snapshot === 'function' ? await (instance.snapshot as () => unknown)() : { ...instance };
+    return { ok: true, value: serialize(state) };
+  } catch (err) {
+    return fail('checkpoint', err);
+  }
+}
+
+async function drain(): Promise<void> {
+  draining = true;
+  for (let command = mailbox.shift(); command; command = mailbox.shift()) {
+    if (command.op === 'call') {
+      post({ op: 'result', seq: command.seq, outcome: await call(command.method, command.args, command.chain) });
+    } else if (command.op === 'checkpoint') {
+      post({ op: 'checkpoint', seq: command.seq, outcome: await checkpoint() });
+    }
+  }
+  draining = false;
+}
+
+port.on('message', (command: InstanceCommand) => {
+  // Replies to this instance's own outgoing calls bypass the mailbox: the method awaiting them
+  // is what holds the mailbox.
+  if (command.op === 'reply') return client.settle(command.seq, command.outcome);
+  mailbox.push(command);
+  if (!draining) void drain();
+});
+
+post({ op: 'ready', outcome: await init() });
+void drain();

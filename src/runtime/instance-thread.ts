@@ -1,0 +1,165 @@
+// The gateway's side of one instance thread. Commands are posted at once (the thread keeps them in
+// its mailbox and runs them in order), so the gateway never waits a round trip between calls; the
+// deadline of a command starts when the one before it is answered, which is when the thread
+// starts it. A command past its deadline has the thread terminated: it fails with `timeout`,
+// those behind it with `unavailable`, and onExit listeners learn the thread is gone.
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import type { InstanceCallRequest, InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart } from './protocol.js';
+import { TaskFailure } from './task-failure.js';
+
+const INSTANCE_FILE = fileURLToPath(new URL('./instance-entry.js', import.meta.url));
+
+export interface InstanceThreadOptions {
+  /** Heap cap of the thread (the instance's memory reservation). */
+  memoryMb: number;
+  startTimeoutMs: number;
+  /** Serves ctx.instance(id).call() made inside this instance. */
+  routeCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
+}
+
+/** Why a thread went away without being asked to: it crashed, or it was stopped at a deadline. */
+export interface ThreadExit {
+  reason: 'crashed' | 'timeout';
+  detail: string;
+}
+
+interface Pending {
+  seq: number;
+  timeoutMs: number;
+  what: string;
+  resolve: (outcome: InstanceOutcome<never>) => void;
+  reject: (err: TaskFailure) => void;
+}
+
+export class InstanceThread {
+  readonly #worker: Worker;
+  readonly #pending: Pending[] = [];
+  readonly #exitListeners: ((exit: ThreadExit) => void)[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #nextSeq = 0;
+  #gone = false;
+  #lastError: Error | undefined;
+
+  /** Starts the thread and waits for its constructor (or restore); a failed init is an outcome. */
+  static start(start: InstanceStart, options: InstanceThreadOptions): Promise<InstanceOutcome<InstanceThread>> {
+    const thread = new InstanceThread(start, options);
+    return thread.#ready(options.startTimeoutMs);
+  }
+
+  private constructor(start: InstanceStart, options: InstanceThreadOptions) {
+    this.#worker = new Worker(INSTANCE_FILE, {
+      workerData: start,
+      resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },
+      // As in the pool: no flags and none of the gateway's environment.
+      execArgv: [],
+      env: {},
+    });
+    this.#worker.on('message', (event: InstanceEvent) => {
+      if (event.op === 'call-instance') {
+        void options.routeCall(event.request).then((outcome) => this.#post({ op: 'reply', seq: event.request.seq, outcome }));
+      } else if (event.op !== 'ready') {
+        this.#settle(event.outcome);
+      }
+    });
+    this.#worker.on('error', (err) => {
+      this.#lastError = err;
+    });
+    this.#worker.on('exit', (code) => {
+      if (this.#gone) return;
+      const err = this.#lastError;
+      const detail = (err as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'out of memory' : err ? `${err.name}: ${err.message}` : `its thread exited with code ${code}`;
+      this.#die({ reason: 'crashed', detail });
+    });
+  }
+
+  #ready(timeoutMs: number): Promise<InstanceOutcome<InstanceThread>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#die({ reason: 'timeout', detail: `it did not start within ${timeoutMs} ms` });
+      }, timeoutMs);
+      const onExit = (exit: ThreadExit) => {
+        clearTimeout(timer);
+        reject(new TaskFailure(exit.reason, exit.detail));
+      };
+      this.#exitListeners.push(onExit);
+      this.#worker.once('message', (event: InstanceEvent) => {
+        clearTimeout(timer);
+        this.#exitListeners.splice(this.#exitListeners.indexOf(onExit), 1);
+        if (event.op === 'ready' && event.outcome.ok) return resolve({ ok: true, value: this });
+        void this.terminate();
+        resolve(event.op === 'ready' && !event.outcome.ok ? event.outcome : { ok: false, phase: 'init', error: { name: 'Error', message: `unexpected first message ${event.op}` } });
+      });
+    });
+  }
+
+  call(method: string, args: unknown[], chain: string[], timeoutMs: number): Promise<InstanceOutcome<string>> {
+    return this.#send((seq) => ({ op: 'call', seq, method, args, chain }), timeoutMs, `method ${method}`);
+  }
+
+  checkpoint(timeoutMs: number): Promise<InstanceOutcome<Uint8Array>> {
+    return this.#send((seq) => ({ op: 'checkpoint', seq }), timeoutMs, 'checkpoint');
+  }
+
+  /** Called once if the thread goes away on its own (crash, deadline); not after terminate(). */
+  onExit(listener: (exit: ThreadExit) => void): void {
+    this.#exitListeners.push(listener);
+  }
+
+  get alive(): boolean {
+    return !this.#gone;
+  }
+
+  /** Stops the thread on purpose; pending commands fail `unavailable`. Idempotent. */
+  async terminate(): Promise<void> {
+    if (!this.#gone) {
+      this.#gone = true;
+      this.#failPending(undefined);
+    }
+    await this.#worker.terminate();
+  }
+
+  #send<T>(command: (seq: number) => InstanceCommand, timeoutMs: number, what: string): Promise<InstanceOutcome<T>> {
+    if (this.#gone) return Promise.reject(new TaskFailure('unavailable', 'the instance thread is gone'));
+    const seq = ++this.#nextSeq;
+    return new Promise<InstanceOutcome<T>>((resolve, reject) => {
+      this.#pending.push({ seq, timeoutMs, what, resolve: resolve as Pending['resolve'], reject });
+      this.#post(command(seq));
+      if (this.#pending.length === 1) this.#arm();
+    });
+  }
+
+  #post(command: InstanceCommand): void {
+    if (!this.#gone) this.#worker.postMessage(command);
+  }
+
+  #settle(outcome: InstanceOutcome<unknown>): void {
+    const head = this.#pending.shift();
+    clearTimeout(this.#timer);
+    if (this.#pending.length > 0) this.#arm();
+    head?.resolve(outcome as InstanceOutcome<never>);
+  }
+
+  #arm(): void {
+    const head = this.#pending[0]!;
+    this.#timer = setTimeout(() => {
+      this.#die({ reason: 'timeout', detail: `its ${head.what} ran past ${head.timeoutMs} ms` });
+    }, head.timeoutMs);
+  }
+
+  #die(exit: ThreadExit): void {
+    if (this.#gone) return;
+    this.#gone = true;
+    void this.#worker.terminate();
+    this.#failPending(exit);
+    for (const listener of this.#exitListeners.splice(0)) listener(exit);
+  }
+
+  /** The running command fails with the thread's fate; the ones queued behind it never ran. */
+  #failPending(exit: ThreadExit | undefined): void {
+    clearTimeout(this.#timer);
+    const [head, ...rest] = this.#pending.splice(0);
+    if (head) head.reject(exit ? new TaskFailure(exit.reason, exit.detail) : new TaskFailure('unavailable', 'the instance was stopped'));
+    for (const queued of rest) queued.reject(new TaskFailure('unavailable', `the instance thread is gone${exit ? ` (${exit.detail})` : ''}`));
+  }
+}
