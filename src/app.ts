@@ -16,6 +16,7 @@ import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
 import { Registry } from './registry/registry.js';
+import type { InstanceOutcome } from './runtime/protocol.js';
 import { StatelessPool } from './runtime/stateless-pool.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
@@ -39,7 +40,7 @@ declare module 'fastify' {
 function createServices(config: Config, log: (message: string) => void): Services {
   const scratchDir = join(config.dataDir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
-  const pool = new StatelessPool({
+  const pool: StatelessPool = new StatelessPool({
     maxThreads: config.pool.maxThreads,
     minThreads: config.pool.minThreads,
     idleTimeoutMs: config.pool.idleTimeoutMs,
@@ -50,6 +51,8 @@ function createServices(config: Config, log: (message: string) => void): Service
       moduleCacheBytes: config.pool.moduleCacheMb * 2 ** 20,
       resultBytes: config.limits.resultBytes,
     },
+    // The manager is built below; calls only come once functions run, long after.
+    routeInstanceCall: (request): Promise<InstanceOutcome<string>> => instances.routeCall(request),
   });
   const db = openDatabase(join(config.dataDir, 'wisp.db'));
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
@@ -62,7 +65,7 @@ function createServices(config: Config, log: (message: string) => void): Service
     maxUnpackedBytes: config.limits.uploadBytes * 4,
   });
   const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
-  const instances = new InstanceManager({
+  const instances: InstanceManager = new InstanceManager({
     registry,
     blobs,
     store: new SqliteInstanceStore(db),
@@ -84,7 +87,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     bodyLimit: config.limits.requestBodyBytes,
     routerOptions: { ignoreTrailingSlash: true },
     // Unknown fields are refused with a message, not silently dropped: a typo should not pass.
-    ajv: { customOptions: { removeAdditional: false } },
+    // No scalar turns into a one-element array either (Fastify's default is coerceTypes: 'array').
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true } },
   });
   const routes: RouteEntry[] = [];
   app.decorate('wispRoutes', routes);

@@ -1,3 +1,4 @@
+import type { InstanceClient, InstanceHandle } from './instance-client.js';
 import type { InvocationMeta } from './protocol.js';
 
 /** The `ctx` argument a handler receives (design §2). */
@@ -9,11 +10,13 @@ export interface FunctionContext {
   /** Aborted when the invocation's deadline passes. */
   readonly signal: AbortSignal;
   readonly env: Readonly<Record<string, string>>;
+  /** A handle on a stateful instance: `await ctx.instance(id).call('add', 1)`. */
+  instance(id: string): InstanceHandle;
 }
 
 const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 
-export function createContext(meta: InvocationMeta): FunctionContext {
+export function createContext(meta: InvocationMeta, instances: InstanceClient): FunctionContext {
   let signal: AbortSignal | undefined;
   return {
     invocationId: meta.invocationId,
@@ -26,5 +29,7 @@ export function createContext(meta: InvocationMeta): FunctionContext {
       return signal;
     },
     env: NO_ENV,
+    // A stateless call is inside no instance, so its chain starts empty.
+    instance: (id) => instances.handle(id, []),
   };
 }

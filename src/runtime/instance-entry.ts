@@ -13,7 +13,11 @@ type Instance = Record<string, unknown>;
 type InstanceClass = new (...args: unknown[]) => Instance;
 type Failure = Extract<InstanceOutcome<never>, { ok: false }>;
 
-/** The `ctx` an instance's constructor and methods receive as their last argument. */
+/**
+ * An instance's `this.ctx`: a non-enumerable getter put on the class's prototype (unless the class
+ * has its own `ctx`), so it is there in the constructor, stays out of checkpoints, and leaves the
+ * arguments of constructors and methods exactly as the caller sent them.
+ */
 export interface InstanceContext {
   readonly instanceId: string;
   readonly function: string;
@@ -36,14 +40,14 @@ function fail(phase: InstanceFailurePhase, err: unknown): Failure {
   return { ok: false, phase, error };
 }
 
-function contextFor(chain: string[]): InstanceContext {
-  const calledFrom = [...chain, start.instanceId];
-  return {
-    instanceId: start.instanceId,
-    function: start.code.label.split('@')[0]!,
-    instance: (id) => client.handle(id, calledFrom),
-  };
-}
+// The chain of the call running now. Calls run one at a time, so one variable is enough.
+let currentChain: string[] = [];
+
+const context: InstanceContext = {
+  instanceId: start.instanceId,
+  function: start.code.label.split('@')[0]!,
+  instance: (id) => client.handle(id, [...currentChain, start.instanceId]),
+};
 
 async function init(): Promise<InstanceOutcome<null>> {
   let Class: InstanceClass;
@@ -54,14 +58,15 @@ async function init(): Promise<InstanceOutcome<null>> {
     return fail('load', err);
   }
   if (typeof Class !== 'function') return fail('class', new TypeError(`the module exports no class "${start.className}"`));
+  if (!('ctx' in Class.prototype)) Object.defineProperty(Class.prototype, 'ctx', { get: () => context, configurable: true });
   try {
     if (start.checkpoint) {
       const state: unknown = deserialize(start.checkpoint);
       instance = Object.create(Class.prototype) as Instance;
-      if (typeof instance.restore === 'function') await (instance.restore as (state: unknown, ctx: InstanceContext) => unknown)(state, contextFor([]));
+      if (typeof instance.restore === 'function') await (instance.restore as (state: unknown) => unknown)(state);
       else Object.assign(instance, state);
     } else {
-      instance = new Class(...start.args, contextFor([]));
+      instance = new Class(...start.args);
     }
   } catch (err) {
     return fail('init', err);
@@ -70,7 +75,7 @@ async function init(): Promise<InstanceOutcome<null>> {
 }
 
 // Object.prototype's members (toString, hasOwnProperty, ...) are not the class's methods.
-const NOT_METHODS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'snapshot', 'restore']);
+const NOT_METHODS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'snapshot', 'restore', 'ctx']);
 
 function isPublicMethodName(name: string): boolean {
   return !name.startsWith('_') && !name.startsWith('#') && !NOT_METHODS.has(name);
@@ -97,10 +102,13 @@ async function call(method: string, args: unknown[], chain: string[]): Promise<I
     return fail('method', new TypeError(`class ${start.className} ${why} "${method}"`));
   }
   let value: unknown;
+  currentChain = chain;
   try {
-    value = await (fn as (...a: unknown[]) => unknown).apply(instance, [...args, contextFor(chain)]);
+    value = await (fn as (...a: unknown[]) => unknown).apply(instance, args);
   } catch (err) {
     return fail('handler', err);
+  } finally {
+    currentChain = [];
   }
   return toJson(value);
 }

@@ -126,3 +126,9 @@ export interface InstanceCallRequest {
   /** Instances the calling chain is already waiting on; the target must not be one of them. */
   chain: string[];
 }
+
+/** The gateway's answer to an InstanceCallRequest. */
+export interface InstanceCallReply {
+  seq: number;
+  outcome: InstanceOutcome<string>;
+}

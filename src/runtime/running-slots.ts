@@ -3,15 +3,19 @@
 // (an abortable task never shares a worker, which halves what a worker can take per round trip).
 // Each worker announces one small SharedArrayBuffer at startup and writes the sequence number of
 // every task it starts into a free slot, clearing it when the task ends.
-import { parentPort, threadId } from 'node:worker_threads';
+import { parentPort, threadId, type MessagePort } from 'node:worker_threads';
 
 /** How many tasks Piscina may hand one worker at once (its concurrentTasksPerWorker). */
 export const TASKS_PER_WORKER = 2;
 
-/** The message a worker posts to the gateway before it takes any task. */
+/**
+ * The message a worker posts to the gateway before it takes any task. It also carries the port
+ * the worker's ctx.instance() calls travel on (pool workers have no other channel of their own).
+ */
 export interface SlotsAnnouncement {
   wispRunningSlots: Int32Array;
   threadId: number;
+  instanceCalls: MessagePort;
 }
 
 export function isSlotsAnnouncement(message: unknown): message is SlotsAnnouncement {
@@ -22,8 +26,8 @@ export function isSlotsAnnouncement(message: unknown): message is SlotsAnnouncem
 export class WorkerSlots {
   readonly #slots = new Int32Array(new SharedArrayBuffer(4 * TASKS_PER_WORKER));
 
-  announce(): void {
-    parentPort?.postMessage({ wispRunningSlots: this.#slots, threadId } satisfies SlotsAnnouncement);
+  announce(instanceCalls: MessagePort): void {
+    parentPort?.postMessage({ wispRunningSlots: this.#slots, threadId, instanceCalls } satisfies SlotsAnnouncement, [instanceCalls]);
   }
 
   /** Records that task `seq` runs here; returns the slot to release. */

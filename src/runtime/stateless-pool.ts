@@ -3,7 +3,7 @@
 // it has its thread terminated and replaced (see running-slots.ts for how the thread is found).
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
+import type { InstanceCallReply, InstanceCallRequest, InstanceOutcome, TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 import { isSlotsAnnouncement, SlotDirectory, TASKS_PER_WORKER } from './running-slots.js';
 
@@ -15,6 +15,8 @@ export interface StatelessPoolOptions {
   /** The tier started at once with minThreads; other tiers start on first use. */
   defaultMemoryMb: number;
   worker: WorkerSettings;
+  /** Serves ctx.instance(id).call() made inside pool workers. */
+  routeInstanceCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
 }
 
 export interface RunOptions {
@@ -144,7 +146,13 @@ export class StatelessPool {
       // and reported through run(), so the event needs no handling beyond not crashing us.
       tier.on('error', () => {});
       tier.on('message', (message: unknown) => {
-        if (isSlotsAnnouncement(message)) this.#slots.add(message);
+        if (!isSlotsAnnouncement(message)) return;
+        this.#slots.add(message);
+        const port = message.instanceCalls;
+        port.on('message', (request: InstanceCallRequest) => {
+          void this.#options.routeInstanceCall(request).then((outcome) => port.postMessage({ seq: request.seq, outcome } satisfies InstanceCallReply));
+        });
+        port.unref();
       });
       // Forgotten only after the rejections of the dead thread's tasks have been handled: they
       // read its slots to tell a task that was running from one that never started.

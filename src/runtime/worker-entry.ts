@@ -5,13 +5,20 @@ import { workerData } from 'piscina';
 import { serializeError } from '../errors.js';
 import { createContext } from './function-context.js';
 import { ModuleCache, type LoadedModule } from './module-loader.js';
-import type { CodeRef, Outcome, FailurePhase, TaskEnvelope, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
+import type { CodeRef, InstanceCallReply, Outcome, FailurePhase, TaskEnvelope, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
 import { WorkerSlots } from './running-slots.js';
+import { InstanceClient } from './instance-client.js';
+import { MessageChannel } from 'node:worker_threads';
 
 const settings = workerData as WorkerSettings;
 const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
 const slots = new WorkerSlots();
-slots.announce();
+// ctx.instance() calls go out on one end of this channel; the gateway answers on the same port.
+const instanceCalls = new MessageChannel();
+const client = new InstanceClient((request) => instanceCalls.port1.postMessage(request));
+instanceCalls.port1.on('message', (reply: InstanceCallReply) => client.settle(reply.seq, reply.outcome));
+instanceCalls.port1.unref();
+slots.announce(instanceCalls.port2);
 
 type JsonHandler = (input: unknown, ctx: unknown) => unknown;
 type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };
@@ -112,7 +119,7 @@ async function runTask(task: WorkerTask): Promise<TaskResults[keyof TaskResults]
   const loaded = load(task.code);
   if (!loaded.ok) return loaded;
   if (task.kind === 'load') return { ok: true, value: loaded.value.report };
-  const ctx = createContext(task.meta);
+  const ctx = createContext(task.meta, client);
   if (task.kind === 'invoke') return runJson(loaded.value, task.input, ctx);
   return runFetch(loaded.value, task.request, ctx);
 }
