@@ -193,7 +193,12 @@ export class InstanceManager {
       [...this.#live.values()].map((live) =>
         this.#mutex.run(live.record.id, async () => {
           if (!live.thread) return;
-          await this.#checkpoint(live, live.thread).catch((err: Error) => this.#o.log(`instance ${live.record.id} not checkpointed at shutdown: ${err.message}`));
+          try {
+            await this.#checkpoint(live, live.thread);
+            this.#o.store.save(live.record);
+          } catch (err) {
+            this.#o.log(`instance ${live.record.id} not checkpointed at shutdown, it will restart from its previous checkpoint: ${(err as Error).message}`);
+          }
           await this.#stop(live);
         }),
       ),
