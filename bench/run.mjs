@@ -4,58 +4,12 @@
 // Prints req/s, p50 and p99 for each and the ratio b/a. Also (c), bare Fastify passing the body
 // through a Piscina pool with nothing else: the ceiling any platform on Piscina can reach here. Settings: BENCH_DURATION (s, default
 // 10), BENCH_ROUNDS (default 3). Needs wrk (Debian: apt-get install wrk).
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { duration, ensureWrk, median, rounds, start, wrk } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const duration = Number(process.env.BENCH_DURATION ?? 10);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const connectionCounts = [50, 1];
-
-function ensureWrk() {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-  } catch (err) {
-    if (err.code !== 'ENOENT') return; // wrk --version exits 1 but exists
-    if (process.getuid?.() === 0) {
-      console.error('bench: installing wrk (apt-get install wrk)');
-      execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], { stdio: 'inherit' });
-    } else {
-      throw new Error('wrk is needed: apt-get install wrk');
-    }
-  }
-}
-
-function start(args, env) {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /(?:listening|Wisp listening on) (http:\/\/[\d.:]+)/.exec(line);
-      if (match) resolve({ child, url: match[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-}
-
-const toMs = (value, unit) => Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
-
-function wrk(url, connections, script) {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
-  const pick = (label) => {
-    const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
-    return m ? toMs(m[1], m[2]) : NaN;
-  };
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  if (errors) throw new Error(`wrk saw ${errors[1]} error responses:\n${out}`);
-  return { rps, p50: pick('50%'), p99: pick('99%') };
-}
-
-const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 
 async function main() {
   ensureWrk();

