@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Instance benchmarks (issue 3), each side by side with its baseline in the same run:
 //  1. method calls over HTTP at 50 connections: Wisp vs Fastify + one pinned worker (target ≥ 0.7×);
-//  2. creation latency p50: POST .../instances vs raw `new Worker()` to its first message (target ≤ +5 ms);
+//  2. creation latency p50: POST .../instances vs raw `new Worker()` to its first message (target ≤ +5 ms),
+//     with a spare thread (the usual case) and without one (a heap size not asked for before);
 //  3. idle RSS per instance over 50 instances (target ≤ 10 MB each).
 // Settings as bench/run.mjs: BENCH_DURATION, BENCH_ROUNDS. Needs wrk.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,9 +40,9 @@ function rawStart() {
   });
 }
 
-async function wispStart(base) {
+async function wispStart(base, resources = SMALL) {
   const began = performance.now();
-  const { id } = await api(base, 'POST', '/v1/functions/counter/instances', { resources: SMALL });
+  const { id } = await api(base, 'POST', '/v1/functions/counter/instances', { resources });
   const ms = performance.now() - began;
   await api(base, 'DELETE', `/v1/instances/${id}`);
   return ms;
@@ -75,9 +76,12 @@ async function main() {
       await rawStart(); // warm up both
       await wispStart(wisp.url);
     }
+    const cold = [];
     for (let i = 0; i < 40; i++) {
       raw.push(await rawStart());
       created.push(await wispStart(wisp.url));
+      // A heap size never asked for before has no spare thread: the thread boots on the spot.
+      cold.push(await wispStart(wisp.url, { cpu: 10, memory: 100 + i }));
     }
 
     const before = rssMb(wisp.child.pid);
@@ -97,6 +101,7 @@ async function main() {
     console.log(`   raw new Worker(cjs) to first message: p50 ${f(rawP50)} ms`);
     console.log(`   Wisp POST /instances answered:        p50 ${f(wispP50)} ms`);
     console.log(`   difference ${f(wispP50 - rawP50)} ms (target <= 5 ms: ${wispP50 - rawP50 <= 5 ? 'met' : 'NOT met'})`);
+    console.log(`   cold (a heap size with no spare thread booted): p50 ${f(median(cold))} ms, ${f(median(cold) - rawP50)} ms over raw`);
     const perInstance = (after - before) / 50;
     console.log(`\n3. idle memory: Wisp RSS ${f(before, 0)} MB -> ${f(after, 0)} MB with 50 instances`);
     console.log(`   ${f(perInstance)} MB per instance (target <= 10 MB: ${perInstance <= 10 ? 'met' : 'NOT met'})`);

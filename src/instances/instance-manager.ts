@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import { InstanceThread } from '../runtime/instance-thread.js';
+import type { InstanceThread } from '../runtime/instance-thread.js';
+import { SpareThreads } from '../runtime/spare-threads.js';
 import type { InstanceCallRequest, InstanceOutcome } from '../runtime/protocol.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
@@ -75,6 +76,7 @@ export class InstanceManager {
   readonly #live = new Map<string, Live>();
   readonly #byName = new Map<string, string>();
   readonly #mutex = new KeyedMutex();
+  readonly #spares = new SpareThreads();
   #closing = false;
 
   constructor(options: InstanceManagerOptions) {
@@ -203,6 +205,7 @@ export class InstanceManager {
         }),
       ),
     );
+    await this.#spares.close();
   }
 
   /** The instances holding resources now, for GET /v1/node. */
@@ -274,14 +277,17 @@ export class InstanceManager {
     const version = this.#o.registry.resolve(record.function, record.version);
     const checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
     const reservation = this.#o.resources.reserve(record.resources);
-    const starting = InstanceThread.start(
-      { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
-      { memoryMb: record.resources.memory, startTimeoutMs: this.#o.startTimeoutMs, routeCall: (request) => this.routeCall(request) },
-    );
+    const starting = this.#spares
+      .take(record.resources.memory)
+      .init(
+        { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
+        { startTimeoutMs: this.#o.startTimeoutMs, routeCall: (request) => this.routeCall(request) },
+      );
     let started: InstanceOutcome<InstanceThread>;
     try {
       whileStarting?.();
       started = await starting;
+      this.#spares.refill(record.resources.memory);
     } catch (err) {
       reservation.release();
       // If whileStarting threw, the thread may still come up: stop it when it does.

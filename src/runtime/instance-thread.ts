@@ -11,9 +11,7 @@ import { TaskFailure } from './task-failure.js';
 // The bundle of instance-entry.ts made by scripts/bundle-threads.mjs at build time.
 const INSTANCE_FILE = fileURLToPath(new URL('./instance-entry.cjs', import.meta.url));
 
-export interface InstanceThreadOptions {
-  /** Heap cap of the thread (the instance's memory reservation). */
-  memoryMb: number;
+export interface InstanceInitOptions {
   startTimeoutMs: number;
   /** Serves ctx.instance(id).call() made inside this instance. */
   routeCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
@@ -41,24 +39,22 @@ export class InstanceThread {
   #nextSeq = 0;
   #gone = false;
   #lastError: Error | undefined;
+  #routeCall: InstanceInitOptions['routeCall'] | undefined;
+  /** The heap cap, fixed when the thread starts. */
+  readonly memoryMb: number;
 
-  /** Starts the thread and waits for its constructor (or restore); a failed init is an outcome. */
-  static start(start: InstanceStart, options: InstanceThreadOptions): Promise<InstanceOutcome<InstanceThread>> {
-    const thread = new InstanceThread(start, options);
-    return thread.#ready(options.startTimeoutMs);
-  }
-
-  private constructor(start: InstanceStart, options: InstanceThreadOptions) {
+  /** Starts a thread that waits for init(); booting is most of an instance's start time. */
+  constructor(memoryMb: number) {
+    this.memoryMb = memoryMb;
     this.#worker = new Worker(INSTANCE_FILE, {
-      workerData: start,
-      resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb },
       // As in the pool: no flags and none of the gateway's environment.
       execArgv: [],
       env: {},
     });
     this.#worker.on('message', (event: InstanceEvent) => {
       if (event.op === 'call-instance') {
-        void options.routeCall(event.request).then((outcome) => this.#post({ op: 'reply', seq: event.request.seq, outcome }));
+        void this.#routeCall!(event.request).then((outcome) => this.#post({ op: 'reply', seq: event.request.seq, outcome }));
       } else if (event.op !== 'ready') {
         this.#settle(event.outcome);
       }
@@ -74,7 +70,12 @@ export class InstanceThread {
     });
   }
 
-  #ready(timeoutMs: number): Promise<InstanceOutcome<InstanceThread>> {
+  /** Constructs (or restores) the instance in this thread; a failed constructor is an outcome. */
+  init(start: InstanceStart, options: InstanceInitOptions): Promise<InstanceOutcome<InstanceThread>> {
+    if (this.#gone) return Promise.reject(new TaskFailure('crashed', 'the thread died before the instance was made'));
+    this.#routeCall = options.routeCall;
+    const timeoutMs = options.startTimeoutMs;
+    this.#worker.postMessage({ op: 'init', start } satisfies InstanceCommand);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#die({ reason: 'timeout', detail: `it did not start within ${timeoutMs} ms` });

@@ -87,7 +87,7 @@ export interface TaskResults {
 
 // ---- Instance threads: one dedicated Worker per stateful instance. ----
 
-/** What an instance thread starts with (its workerData): construct anew, or restore a checkpoint. */
+/** What an instance thread is told first: construct anew, or restore a checkpoint. */
 export interface InstanceStart {
   code: CodeRef;
   className: string;
@@ -106,6 +106,7 @@ export type InstanceOutcome<T> = { ok: true; value: T } | { ok: false; phase: In
 
 /** Gateway → instance thread. Calls and checkpoints share one mailbox and run in arrival order. */
 export type InstanceCommand =
+  | { op: 'init'; start: InstanceStart }
   | { op: 'call'; seq: number; method: string; args: unknown[]; chain: string[] }
   | { op: 'checkpoint'; seq: number }
   | { op: 'reply'; seq: number; outcome: InstanceOutcome<string> };
