@@ -19,3 +19,18 @@ t.test('functions/ examples', async (t) => {
   const who = await invoke(app, 'whoami');
   t.match(who.json(), { invocationId: who.headers['x-invocation-id'], function: 'whoami', version: 1, attempt: 1 });
 });
+
+t.test('functions/counter.ts: instances with state, calling each other by handle', async (t) => {
+  const app = await startWisp(t, { node: { cpu: 2000, memory: 4000, custom: {} } });
+  await mustDeploy(t, app, 'counter', example('counter.ts'));
+  const create = (args: unknown[]) =>
+    app.inject({ method: 'POST', url: '/v1/functions/counter/instances', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ args }) });
+  // curl -d sends application/x-www-form-urlencoded; method calls read it as JSON all the same.
+  const call = (id: string, method: string, body: string) => app.inject({ method: 'POST', url: `/v1/instances/${id}/methods/${method}`, payload: body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const a = (await create([10])).json().id;
+  const b = (await create([])).json().id;
+  t.equal((await call(a, 'add', '[1]')).body, '11');
+  t.equal((await call(b, 'add', '')).body, '1', 'default parameters work: no ctx is appended to the arguments');
+  t.equal((await call(a, 'giveTo', JSON.stringify([b]))).body, '12');
+  t.equal((await call(b, 'get', '')).body, '12');
+});
