@@ -2,7 +2,6 @@
 // crash, and their life across a restart of Wisp. Each instance holds a reservation of the node's
 // resources while its thread runs. Mutations of one instance run under its own mutex; calls do
 // not take it (the instance thread's mailbox orders them).
-import { randomBytes } from 'node:crypto';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -13,19 +12,11 @@ import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceStore } from '../store/instance-store.js';
-import type { InstanceRecord, InstanceStatus, ResourceSpec, VersionRecord } from '../store/records.js';
+import type { InstanceRecord, InstanceStatus } from '../store/records.js';
 import { checkpointFailed, fromCallFailure, fromStartFailure, fromThreadFailure } from './instance-errors.js';
+import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 
-export interface CreateInstanceRequest {
-  class?: string;
-  args?: unknown[];
-  name?: string;
-  resources?: { cpu?: number; memory?: number; custom?: Record<string, number> };
-  maxRestarts?: number;
-}
-
-/** What the API shows of an instance: the record without its constructor args and blob digest. */
-export type InstanceView = Omit<InstanceRecord, 'args' | 'checkpoint'>;
+export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
 
 export interface InstanceFilter {
   function?: string;
@@ -53,22 +44,6 @@ interface Live {
   timeoutMs: number;
   /** Set while a suspend takes its checkpoint: new calls are refused, queued ones still run. */
   suspending: boolean;
-}
-
-const view = ({ args: _args, checkpoint: _checkpoint, ...rest }: InstanceRecord): InstanceView => rest;
-const nameKey = (fn: string, name: string) => `name:${fn}/${name}`;
-const newInstanceId = () => `ins_${randomBytes(10).toString('hex')}`;
-
-function pickClass(version: VersionRecord, requested: string | undefined): string {
-  const { classes } = version.exports;
-  const fn = `function "${version.name}" version ${version.version}`;
-  if (requested !== undefined) {
-    if (classes.includes(requested)) return requested;
-    throw new WispError('CLASS_NOT_FOUND', `${fn} exports no class "${requested}"${classes.length ? `; it exports ${classes.join(', ')}` : ''}`);
-  }
-  if (classes.length === 1) return classes[0]!;
-  if (classes.length === 0) throw new WispError('CLASS_NOT_FOUND', `${fn} exports no class; export one to create instances of it`);
-  throw new WispError('INVALID_REQUEST', `${fn} exports several classes (${classes.join(', ')}); say which with "class"`);
 }
 
 export class InstanceManager {
@@ -225,29 +200,7 @@ export class InstanceManager {
 
   async #createNew(fn: string, request: CreateInstanceRequest): Promise<InstanceView> {
     const version = this.#o.registry.resolve(fn);
-    const now = new Date().toISOString();
-    const resources: ResourceSpec = {
-      cpu: request.resources?.cpu ?? this.#o.defaults.cpu,
-      memory: request.resources?.memory ?? this.#o.defaults.memory,
-      custom: request.resources?.custom ?? {},
-    };
-    const record: InstanceRecord = {
-      id: newInstanceId(),
-      function: fn,
-      version: version.version,
-      class: pickClass(version, request.class),
-      name: request.name ?? null,
-      group: null,
-      status: 'starting',
-      resources,
-      maxRestarts: request.maxRestarts ?? 0,
-      restarts: 0,
-      args: request.args ?? [],
-      checkpoint: null,
-      checkpointedAt: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const record = newInstanceRecord(version, request, this.#o.defaults);
     const live: Live = { record, timeoutMs: version.config.timeoutMs, suspending: false };
     let saved = false;
     // The durable write (an fsync) happens while the thread boots, not after it.

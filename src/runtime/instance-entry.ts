@@ -7,6 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import { serializeError } from '../errors.js';
+import { resultJson } from './result-json.js';
 import { InstanceClient, type InstanceHandle } from './instance-client.js';
 import { loadModule, type LoadedModule } from './module-loader.js';
 import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart } from './protocol.js';
@@ -88,17 +89,8 @@ function isPublicMethodName(name: string): boolean {
 }
 
 function toJson(value: unknown): InstanceOutcome<string> {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (err) {
-    return fail('result', new TypeError(`the result is not JSON-serializable: ${(err as Error).message}`));
-  }
-  json ??= 'null';
-  if (json.length > start.resultBytes / 3 && Buffer.byteLength(json) > start.resultBytes) {
-    return fail('result', Object.assign(new RangeError(`the result is ${Buffer.byteLength(json)} bytes; the limit is ${start.resultBytes}`), { code: 'RESULT_TOO_LARGE' }));
-  }
-  return { ok: true, value: json };
+  const encoded = resultJson(value, start.resultBytes);
+  return encoded.ok ? { ok: true, value: encoded.json } : fail('result', encoded.error);
 }
 
 async function call(method: string, args: unknown[], chain: string[]): Promise<InstanceOutcome<string>> {

@@ -3,6 +3,7 @@
 // rejection seen by the pool therefore always means the thread itself died or was stopped.
 import { workerData } from 'piscina';
 import { serializeError } from '../errors.js';
+import { resultJson } from './result-json.js';
 import { createContext } from './function-context.js';
 import { ModuleCache, type LoadedModule } from './module-loader.js';
 import type { CodeRef, InstanceCallReply, Outcome, FailurePhase, TaskEnvelope, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
@@ -42,20 +43,8 @@ function load(code: CodeRef): Outcome<ReturnType<ModuleCache['get']>> {
 
 /** JSON text of a handler's value, or a `result` failure when it cannot be sent back. */
 function toJson(value: unknown): Outcome<string> {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (err) {
-    return fail('result', new TypeError(`the result is not JSON-serializable: ${(err as Error).message}`));
-  }
-  json ??= 'null';
-  if (json.length > settings.resultBytes / 3 && Buffer.byteLength(json) > settings.resultBytes) {
-    const err = Object.assign(new RangeError(`the result is ${Buffer.byteLength(json)} bytes; the limit is ${settings.resultBytes}`), {
-      code: 'RESULT_TOO_LARGE',
-    });
-    return fail('result', err);
-  }
-  return { ok: true, value: json };
+  const encoded = resultJson(value, settings.resultBytes);
+  return encoded.ok ? { ok: true, value: encoded.json } : fail('result', encoded.error);
 }
 
 async function runJson(loaded: LoadedModule, input: unknown, ctx: unknown): Promise<Outcome<string>> {
