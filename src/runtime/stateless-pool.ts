@@ -39,6 +39,9 @@ export class StatelessPool {
   readonly #tiers = new Map<number, Piscina>();
   readonly #slots = new SlotDirectory();
   #closing: Promise<void> | undefined;
+  /** run() calls not yet answered; close() waits for them. */
+  #unsettled = 0;
+  #onIdle: (() => void) | undefined;
 
   constructor(options: StatelessPoolOptions) {
     this.#options = options;
@@ -48,7 +51,10 @@ export class StatelessPool {
   run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, options: RunOptions): Promise<TaskResults[K]> {
     if (this.#closing) return Promise.reject(new TaskFailure('closed', 'the pool is shutting down'));
     const deadlineAt = Date.now() + options.timeoutMs;
-    return this.#submit(this.#tier(options.memoryMb), task, options, deadlineAt) as Promise<TaskResults[K]>;
+    this.#unsettled++;
+    const done = this.#submit(this.#tier(options.memoryMb), task, options, deadlineAt) as Promise<TaskResults[K]>;
+    done.then(this.#settledListener, this.#settledListener);
+    return done;
   }
 
   /**
@@ -112,7 +118,10 @@ export class StatelessPool {
 
   /** Lets running tasks finish, then stops every thread. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= Promise.all([...this.#tiers.values()].map((tier) => tier.close())).then(() => undefined);
+    // Not Piscina's close(): it waits for every worker to report its tasks done, and a worker
+    // terminated at a deadline just before never does, so close() would wait forever. Our own
+    // count of unsettled runs says when the work is over; then the threads are stopped.
+    this.#closing ??= this.#idle().then(() => this.destroy());
     return this.#closing;
   }
 
@@ -120,6 +129,19 @@ export class StatelessPool {
   async destroy(): Promise<void> {
     this.#closing ??= Promise.resolve();
     await Promise.all([...this.#tiers.values()].map((tier) => tier.destroy()));
+  }
+
+  #idle(): Promise<void> {
+    if (this.#unsettled === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#onIdle = resolve;
+    });
+  }
+
+  readonly #settledListener = (): void => this.#settled();
+
+  #settled(): void {
+    if (--this.#unsettled === 0) this.#onIdle?.();
   }
 
   #tier(memoryMb: number): Piscina {

@@ -40,3 +40,11 @@ t.test('a call that waited in the queue past its deadline is answered 504 and ne
   t.equal((await invoke(app, 'fine')).body, '"fine"');
   t.notOk(existsSync(marker), 'the expired call did not run');
 });
+
+t.test('closing right after a deadline stops the pool instead of waiting forever', async (t) => {
+  const app = await startWisp(t, { functions: { loadTimeoutMs: 300 } });
+  assertProblem(t, await app.inject({ method: 'PUT', url: '/v1/functions/spin', headers: { 'content-type': 'application/typescript' }, payload: 'for (;;) {}\nexport default 1;' }), 400, 'INVALID_FUNCTION');
+  // The timed-out thread is still being terminated now; Piscina's own close() never returned here.
+  await app.close();
+  t.pass('closed');
+});
