@@ -6,12 +6,14 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { docsRoutes } from './gateway/docs-routes.js';
 import { functionRoutes } from './gateway/function-routes.js';
+import { groupRoutes } from './gateway/group-routes.js';
 import { instanceRoutes } from './gateway/instance-routes.js';
 import { invokeRoutes } from './gateway/invoke-routes.js';
 import { installProblemHandlers } from './gateway/problem.js';
 import { rawHttpRoutes } from './gateway/raw-http-routes.js';
 import type { Services } from './gateway/services.js';
 import { systemRoutes } from './gateway/system-routes.js';
+import { GroupManager } from './groups/group-manager.js';
 import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
@@ -20,6 +22,7 @@ import type { InstanceOutcome } from './runtime/protocol.js';
 import { StatelessPool } from './runtime/stateless-pool.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
+import { SqliteGroupStore } from './store/group-store.js';
 import { SqliteInstanceStore } from './store/instance-store.js';
 import { NodeResources } from './scheduler/node-resources.js';
 import { SqliteFunctionStore } from './store/sqlite-function-store.js';
@@ -76,7 +79,8 @@ function createServices(config: Config, log: (message: string) => void): Service
     resultBytes: config.limits.resultBytes,
     log,
   });
-  return { config, registry, pool, invoker: new Invoker(registry, pool), instances, resources };
+  const groups = new GroupManager({ instances, resources, store: new SqliteGroupStore(db), log });
+  return { config, registry, pool, invoker: new Invoker(registry, pool), instances, groups, resources };
 }
 
 export async function buildApp(config: Config): Promise<FastifyInstance> {
@@ -99,7 +103,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   const services = createServices(config, (message) => app.log.warn(message));
   app.decorate('wisp', services);
   await services.instances.recover();
+  await services.groups.recover();
   app.addHook('onClose', async () => {
+    await services.groups.close();
     await services.instances.close();
     await services.pool.close();
     services.registry.close();
@@ -112,5 +118,6 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(invokeRoutes, services);
   await app.register(rawHttpRoutes, services);
   await app.register(instanceRoutes, services);
+  await app.register(groupRoutes, services);
   return app;
 }

@@ -45,6 +45,12 @@ export const catalogue = {
   INSTANCE_UNAVAILABLE: { status: 503, title: 'The instance is not running', origin: 'user' },
   INSUFFICIENT_RESOURCES: { status: 503, title: 'The node lacks the resources asked for', origin: 'system' },
   METHOD_TIMEOUT: { status: 504, title: 'The method ran past its timeout', origin: 'user' },
+  INSTANCE_IN_GROUP: { status: 409, title: 'The instance belongs to a group', origin: 'user' },
+  GROUP_NOT_FOUND: { status: 404, title: 'No such group', origin: 'user' },
+  GROUP_EXISTS: { status: 409, title: 'A group with this name exists', origin: 'user' },
+  GROUP_CREATE_FAILED: { status: 409, title: 'The group could not be created', origin: 'user' },
+  GROUP_NOT_RUNNING: { status: 409, title: 'The group is not running', origin: 'user' },
+  GROUP_NOT_SUSPENDED: { status: 409, title: 'The group is not suspended', origin: 'user' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

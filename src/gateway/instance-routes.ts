@@ -13,7 +13,7 @@ const idParams = {
   required: ['id'],
 } as const;
 
-const resourceSchema = {
+export const resourceSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -22,6 +22,8 @@ const resourceSchema = {
     custom: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
   },
 } as const;
+
+export const instanceNamePattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 
 const createSchema = {
   params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
@@ -34,7 +36,7 @@ const createSchema = {
         properties: {
           class: { type: 'string', minLength: 1 },
           args: { type: 'array' },
-          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+          name: { type: 'string', pattern: instanceNamePattern },
           resources: resourceSchema,
           maxRestarts: { type: 'integer', minimum: 0, maximum: 1000 },
         },

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Invoker } from '../invocations/invoker.js';
 import type { Registry } from '../registry/registry.js';
@@ -12,5 +13,6 @@ export interface Services {
   invoker: Invoker;
   pool: StatelessPool;
   instances: InstanceManager;
+  groups: GroupManager;
   resources: NodeResources;
 }

@@ -12,7 +12,7 @@ import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
 import type { BlobStore } from '../store/blob-store.js';
 import type { InstanceStore } from '../store/instance-store.js';
-import type { InstanceRecord, InstanceStatus } from '../store/records.js';
+import type { InstanceRecord, InstanceStatus, VersionRecord } from '../store/records.js';
 import { checkpointFailed, fromCallFailure, fromStartFailure, fromThreadFailure } from './instance-errors.js';
 import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 
@@ -53,6 +53,7 @@ export class InstanceManager {
   readonly #mutex = new KeyedMutex();
   readonly #spares = new SpareThreads();
   #closing = false;
+  #memberExit: ((record: InstanceRecord, detail: string) => void) | undefined;
 
   constructor(options: InstanceManagerOptions) {
     this.#o = options;
@@ -103,7 +104,7 @@ export class InstanceManager {
 
   delete(id: string): Promise<void> {
     return this.#mutex.run(id, async () => {
-      const live = this.#get(id);
+      const live = this.#notInGroup(id, 'delete');
       this.#forget(live);
       this.#o.store.delete(id);
       await this.#stop(live);
@@ -113,7 +114,7 @@ export class InstanceManager {
   /** Checkpoints the state, stops the thread and frees the resources; idempotent. */
   suspend(id: string): Promise<InstanceView> {
     return this.#mutex.run(id, async () => {
-      const live = this.#get(id);
+      const live = this.#notInGroup(id, 'suspend');
       if (live.record.status === 'suspended') return view(live.record);
       const thread = this.#runningThread(live);
       live.suspending = true;
@@ -131,7 +132,7 @@ export class InstanceManager {
   /** Restores a suspended instance from its checkpoint, with the same id, if it still fits. */
   resume(id: string): Promise<InstanceView> {
     return this.#mutex.run(id, async () => {
-      const live = this.#get(id);
+      const live = this.#notInGroup(id, 'resume');
       if (live.record.status === 'running') return view(live.record);
       if (live.record.status !== 'suspended') {
         throw new WispError('INSTANCE_NOT_SUSPENDED', `instance ${id} is ${live.record.status}, not suspended; only a suspended instance can be resumed`);
@@ -147,7 +148,8 @@ export class InstanceManager {
     const starting: Promise<void>[] = [];
     for (const record of this.#o.store.list()) {
       const live = this.#adopt(record);
-      if (record.status !== 'running' && record.status !== 'starting') continue;
+      // A group's members start with their group (groups/group-manager.ts), all or none.
+      if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) continue;
       starting.push(
         this.#mutex.run(record.id, async () => {
           try {
@@ -169,7 +171,7 @@ export class InstanceManager {
     await Promise.all(
       [...this.#live.values()].map((live) =>
         this.#mutex.run(live.record.id, async () => {
-          if (!live.thread) return;
+          if (!live.thread || live.record.group !== null) return; // groups checkpoint as a whole
           try {
             await this.#checkpoint(live, live.thread);
             this.#o.store.save(live.record);
@@ -196,6 +198,52 @@ export class InstanceManager {
       const error = err instanceof WispError ? { name: 'WispError', code: err.code, message: err.message } : { name: 'Error', message: String(err) };
       return { ok: false, phase: 'handler', error };
     }
+  }
+
+  // ---- Group members: groups/group-manager.ts drives them, all or none, through these. ----
+
+  /** Who hears that a member's thread died; members are not restarted one by one. */
+  onMemberExit(handler: (record: InstanceRecord, detail: string) => void): void {
+    this.#memberExit = handler;
+  }
+
+  /** The record a member would have; throws if its function, class or name is not available. */
+  prepareMember(fn: string, request: CreateInstanceRequest, group: string): InstanceRecord {
+    if (request.name !== undefined && this.#byName.has(nameKey(fn, request.name))) {
+      throw new WispError('INVALID_REQUEST', `function "${fn}" already has an instance named "${request.name}"`);
+    }
+    return { ...newInstanceRecord(this.#o.registry.resolve(fn), request, this.#o.defaults), group };
+  }
+
+  /** Starts a member on a reservation made for it (from its checkpoint if it has one). */
+  async startMember(record: InstanceRecord, reservation: Reservation): Promise<void> {
+    const live = this.#live.get(record.id) ?? { record, timeoutMs: 0, suspending: false };
+    await this.#launch(live, undefined, reservation);
+    record.status = 'running';
+    record.failure = null;
+    record.updatedAt = new Date().toISOString();
+    this.#adopt(record, live);
+  }
+
+  /** Checkpoints a running member without touching its record; resolves to the new fields. */
+  checkpointMember(id: string): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
+    const live = this.#get(id);
+    return this.#takeCheckpoint(live, this.#runningThread(live));
+  }
+
+  stopMember(id: string): Promise<void> {
+    const live = this.#live.get(id);
+    return live ? this.#stop(live) : Promise.resolve();
+  }
+
+  forgetMember(id: string): void {
+    const live = this.#live.get(id);
+    if (live) this.#forget(live);
+  }
+
+  /** The member's live record, which its group updates and saves with the group. */
+  memberRecord(id: string): InstanceRecord {
+    return this.#get(id).record;
   }
 
   async #createNew(fn: string, request: CreateInstanceRequest): Promise<InstanceView> {
@@ -225,11 +273,19 @@ export class InstanceManager {
    * Reserves resources and starts the thread (from the last checkpoint if there is one).
    * `whileStarting` runs once the thread is booting, to overlap work with its start.
    */
-  async #launch(live: Live, whileStarting?: () => void): Promise<void> {
+  async #launch(live: Live, whileStarting?: () => void, reserved?: Reservation): Promise<void> {
     const { record } = live;
-    const version = this.#o.registry.resolve(record.function, record.version);
-    const checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
-    const reservation = this.#o.resources.reserve(record.resources);
+    let reservation = reserved;
+    let version: VersionRecord;
+    let checkpoint: Buffer | null;
+    try {
+      version = this.#o.registry.resolve(record.function, record.version);
+      checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
+      reservation ??= this.#o.resources.reserve(record.resources);
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
     const starting = this.#spares
       .take(record.resources.memory)
       .init(
@@ -260,6 +316,7 @@ export class InstanceManager {
     thread.onExit((exit) => {
       this.#stop(live).catch(() => undefined);
       if (this.#closing) return;
+      if (record.group !== null) return this.#memberExit?.(record, exit.detail);
       void this.#mutex.run(record.id, () => this.#restartOrFail(live, exit.detail));
     });
   }
@@ -278,10 +335,16 @@ export class InstanceManager {
       }
     }
     this.#o.log(`instance ${record.id} failed: ${why}`);
+    record.failure = why;
     this.#setStatus(record, 'failed');
   }
 
   async #checkpoint(live: Live, thread: InstanceThread): Promise<void> {
+    Object.assign(live.record, await this.#takeCheckpoint(live, thread));
+  }
+
+  /** Writes the instance's state to a blob; the record is left for the caller to update. */
+  async #takeCheckpoint(live: Live, thread: InstanceThread): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
     let outcome: InstanceOutcome<Uint8Array>;
     try {
       outcome = await thread.checkpoint(this.#o.checkpointTimeoutMs);
@@ -289,8 +352,7 @@ export class InstanceManager {
       throw err instanceof TaskFailure ? fromThreadFailure(err, live.record.id, 'checkpoint') : err;
     }
     if (!outcome.ok) throw checkpointFailed(outcome, live.record.id);
-    live.record.checkpoint = await this.#o.blobs.put(outcome.value);
-    live.record.checkpointedAt = new Date().toISOString();
+    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: new Date().toISOString() };
   }
 
   /** Stops the thread, if any, and gives its reservation back. */
@@ -308,7 +370,7 @@ export class InstanceManager {
       throw new WispError('INSTANCE_SUSPENDED', `instance ${record.id} is suspended; resume it with POST /v1/instances/${record.id}/resume`);
     }
     if (!live.thread) {
-      const why = record.status === 'failed' ? 'it failed and is not restarted' : 'it is restarting';
+      const why = record.status === 'failed' ? `it failed${record.failure ? ` (${record.failure})` : ''} and is not restarted` : 'it is restarting';
       throw new WispError('INSTANCE_UNAVAILABLE', `instance ${record.id} is not running: ${why}`, { retryAfterSeconds: 1 });
     }
     return live.thread;
@@ -329,6 +391,14 @@ export class InstanceManager {
   #forget(live: Live): void {
     this.#live.delete(live.record.id);
     if (live.record.name !== null) this.#byName.delete(nameKey(live.record.function, live.record.name));
+  }
+
+  #notInGroup(id: string, action: string): Live {
+    const live = this.#get(id);
+    if (live.record.group !== null) {
+      throw new WispError('INSTANCE_IN_GROUP', `instance ${id} belongs to group "${live.record.group}"; ${action} the group instead (/v1/groups/${live.record.group})`);
+    }
+    return live;
   }
 
   #get(id: string): Live {

@@ -75,6 +75,21 @@ export class NodeResources {
     };
   }
 
+  /**
+   * Reserves every request or none (gang admission): the shortfall is computed for their sum, so
+   * a group that cannot fit as a whole takes nothing.
+   */
+  reserveAll(requests: Resources[]): Reservation[] {
+    const total: Resources = { cpu: 0, memory: 0, custom: {} };
+    for (const request of requests) {
+      total.cpu += request.cpu;
+      total.memory += request.memory;
+      for (const [name, amount] of Object.entries(request.custom)) total.custom[name] = (total.custom[name] ?? 0) + amount;
+    }
+    this.reserve(total).release(); // throws, naming the shortfall of the whole, if it does not fit
+    return requests.map((request) => this.reserve(request));
+  }
+
   #apply(request: Resources, sign: 1 | -1): void {
     this.#allocated.cpu += sign * request.cpu;
     this.#allocated.memory += sign * request.memory;

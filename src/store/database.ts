@@ -29,6 +29,10 @@ const MIGRATIONS: readonly string[] = [
      record TEXT NOT NULL
    );
    CREATE UNIQUE INDEX instances_by_name ON instances (function, name) WHERE name IS NOT NULL;`,
+  `CREATE TABLE groups (
+     name TEXT PRIMARY KEY,
+     record TEXT NOT NULL
+   );`,
 ];
 
 /**

@@ -62,6 +62,30 @@ export interface InstanceRecord {
   /** Digest of the last checkpoint blob, if one was taken. */
   checkpoint: string | null;
   checkpointedAt: string | null;
+  /** Why the instance is `failed`, when it is. */
+  failure?: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type GroupStatus = 'running' | 'suspended' | 'failed';
+
+/** What a group does when a member dies: fail as a whole, or restart as a whole (up to maxRestarts). */
+export interface GroupPolicy {
+  onMemberFailure: 'fail' | 'restart';
+  maxRestarts: number;
+}
+
+export interface GroupRecord {
+  name: string;
+  status: GroupStatus;
+  /** Member instance ids, in the order the create request listed them. */
+  members: string[];
+  policy: GroupPolicy;
+  restarts: number;
+  failure: string | null;
+  /** Counts group checkpoints; every member's checkpoint belongs to the same one. */
+  generation: number;
   createdAt: string;
   updatedAt: string;
 }
