@@ -49,3 +49,23 @@ export async function allocated(app: App): Promise<{ cpu: number; memory: number
 export async function instanceList(app: App, query = ''): Promise<Record<string, unknown>[]> {
   return (await app.inject({ method: 'GET', url: `/v1/instances${query}` })).json().instances;
 }
+
+export function createGroup(app: App, body: unknown): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: '/v1/groups', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+}
+
+/** Creates a group and fails the test at once if that did not work; returns its member ids. */
+export async function mustCreateGroup(t: Test, app: App, body: { name: string; instances: unknown[]; policy?: unknown }): Promise<string[]> {
+  const res = await createGroup(app, body);
+  if (res.statusCode !== 201) t.fail(`create group ${body.name} failed: ${res.body}`);
+  return res.json().instances.map((i: { id: string }) => i.id);
+}
+
+export async function groupAction(app: App, name: string, action: 'suspend' | 'resume'): Promise<LightMyRequestResponse> {
+  return app.inject({ method: 'POST', url: `/v1/groups/${name}/${action}` });
+}
+
+/** The instance list and the node's allocation: what a failed group operation must leave as it was. */
+export async function nodeState(app: App): Promise<unknown> {
+  return { instances: await instanceList(app), allocated: await allocated(app) };
+}
