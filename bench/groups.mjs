@@ -8,21 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { median, rounds, start } from './lib.mjs';
+import { api, median, rounds, start } from './lib.mjs';
 
 const SIZE = 100;
 const COUNTER = 'export class Counter { count = 0; add(n: number) { this.count += n; return this.count; } }';
-
-async function api(base, method, path, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-  return text ? JSON.parse(text) : null;
-}
 
 async function raw() {
   const began = performance.now();

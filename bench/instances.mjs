@@ -10,34 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { duration, ensureWrk, median, rounds, start, wrk } from './lib.mjs';
+import { api, duration, ensureWrk, median, rounds, start, wrk } from './lib.mjs';
 
 const COUNTER = 'export class Counter { count = 0; add(n: number) { this.count += n; return this.count; } }';
 const SMALL = { cpu: 10, memory: 64 };
-
-async function api(base, method, path, body) {
-  let res;
-  try {
-    res = await send(base, method, path, body);
-  } catch (err) {
-    // fetch keeps idle sockets for as long as the server's Keep-Alive hint says, and may pick
-    // one the server is closing just then (after the minute of wrk runs); that request never
-    // reached the server, so sending it again is safe.
-    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
-    res = await send(base, method, path, body);
-  }
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-function send(base, method, path, body) {
-  return fetch(`${base}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-}
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
 

@@ -48,3 +48,27 @@ export function wrk(url, connections, script) {
 
 export const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 
+/** A JSON API call to a started server; TypeScript strings are sent as code to deploy. */
+export async function api(base, method, path, body) {
+  let res;
+  try {
+    res = await send(base, method, path, body);
+  } catch (err) {
+    // fetch keeps idle sockets for as long as the server's Keep-Alive hint says, and may pick
+    // one the server is closing just then (after the minute of wrk runs); that request never
+    // reached the server, so sending it again is safe.
+    if (err?.cause?.code !== 'UND_ERR_SOCKET') throw err;
+    res = await send(base, method, path, body);
+  }
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+function send(base, method, path, body) {
+  return fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
