@@ -2,20 +2,9 @@
 import { WispError } from '../errors.js';
 import type { InstanceOutcome } from '../runtime/protocol.js';
 import type { TaskFailure } from '../runtime/task-failure.js';
+import { userErrorExtension } from '../runtime/user-error.js';
 
 type Failure = Extract<InstanceOutcome<never>, { ok: false }>;
-
-/** The user's frames only: Wisp's own frames say nothing about the user's bug. */
-function userStack(stack: string): string {
-  const lines = stack.split('\n');
-  const ours = lines.findIndex((line) => line.includes('/runtime/instance-entry.js'));
-  return (ours === -1 ? lines : lines.slice(0, ours)).join('\n');
-}
-
-function errorExtension(failure: Failure): Record<string, unknown> {
-  const { name, message, stack } = failure.error;
-  return { error: { name, message, ...(stack ? { stack: userStack(stack) } : {}) } };
-}
 
 export function fromCallFailure(failure: Failure, instanceId: string, method: string): WispError {
   const { name, message, code } = failure.error;
@@ -24,9 +13,9 @@ export function fromCallFailure(failure: Failure, instanceId: string, method: st
       return new WispError('METHOD_NOT_FOUND', `instance ${instanceId}: ${message}`);
     case 'result':
       if (code === 'RESULT_TOO_LARGE') return new WispError('RESULT_TOO_LARGE', `instance ${instanceId} method ${method}: ${message}`);
-      return new WispError('METHOD_ERROR', `instance ${instanceId} method ${method} returned a result that cannot be sent: ${message}`, errorExtension(failure));
+      return new WispError('METHOD_ERROR', `instance ${instanceId} method ${method} returned a result that cannot be sent: ${message}`, userErrorExtension(failure.error));
     default:
-      return new WispError('METHOD_ERROR', `instance ${instanceId} method ${method} threw ${name}: ${message}`, errorExtension(failure));
+      return new WispError('METHOD_ERROR', `instance ${instanceId} method ${method} threw ${name}: ${message}`, userErrorExtension(failure.error));
   }
 }
 
@@ -34,7 +23,7 @@ export function fromStartFailure(failure: Failure, fn: string, className: string
   const { name, message } = failure.error;
   if (failure.phase === 'class') return new WispError('CLASS_NOT_FOUND', `function "${fn}" ${message.replace(/^the module /, '')}`);
   const what = failure.phase === 'load' ? 'failed to load' : `${className} constructor or restore threw`;
-  return new WispError('INSTANCE_INIT_FAILED', `function "${fn}" ${what}: ${name}: ${message}`, errorExtension(failure));
+  return new WispError('INSTANCE_INIT_FAILED', `function "${fn}" ${what}: ${name}: ${message}`, userErrorExtension(failure.error));
 }
 
 export function fromThreadFailure(failure: TaskFailure, instanceId: string, what: string): WispError {
@@ -49,5 +38,5 @@ export function fromThreadFailure(failure: TaskFailure, instanceId: string, what
 }
 
 export function checkpointFailed(failure: Failure, instanceId: string): WispError {
-  return new WispError('CHECKPOINT_FAILED', `instance ${instanceId}: its state cannot be checkpointed: ${failure.error.name}: ${failure.error.message}`, errorExtension(failure));
+  return new WispError('CHECKPOINT_FAILED', `instance ${instanceId}: its state cannot be checkpointed: ${failure.error.name}: ${failure.error.message}`, userErrorExtension(failure.error));
 }

@@ -5,6 +5,7 @@ import type { Registry } from '../registry/registry.js';
 import type { FailurePhase, InvocationMeta, Outcome, WireRequest, WireResponse } from '../runtime/protocol.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
 import { TaskFailure } from '../runtime/task-failure.js';
+import { userErrorExtension } from '../runtime/user-error.js';
 import type { VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
 
@@ -100,17 +101,8 @@ function fromTaskFailure(failure: TaskFailure, version: VersionRecord): WispErro
   }
 }
 
-/** The user's frames only: Wisp's own frames and beyond say nothing about the user's bug. */
-function userStack(stack: string): string {
-  const lines = stack.split('\n');
-  const ours = lines.findIndex((line) => line.includes('/runtime/worker-entry.js'));
-  return (ours === -1 ? lines : lines.slice(0, ours)).join('\n');
-}
-
 function fromFailedOutcome(phase: FailurePhase, error: SerializedError, version: VersionRecord): WispError {
   if (error.code === 'RESULT_TOO_LARGE') return new WispError('RESULT_TOO_LARGE', error.message);
   const what = phase === 'load' ? 'failed to load' : phase === 'result' ? 'returned a result that cannot be sent' : 'threw';
-  return new WispError('FUNCTION_ERROR', `function "${version.name}" ${what}: ${error.name}: ${error.message}`, {
-    error: { name: error.name, message: error.message, ...(error.stack ? { stack: userStack(error.stack) } : {}) },
-  });
+  return new WispError('FUNCTION_ERROR', `function "${version.name}" ${what}: ${error.name}: ${error.message}`, userErrorExtension(error));
 }

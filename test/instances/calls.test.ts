@@ -49,6 +49,7 @@ t.test('a method that throws is 500 METHOD_ERROR with its name, message and stac
   const body = assertProblem(t, await callMethod(app, id, 'fail'), 500, 'METHOD_ERROR');
   t.match(body.error, { name: 'TypeError', message: 'asked to fail' });
   t.match((body.error as { stack: string }).stack, /counter\.ts:\d+/);
+  t.notMatch((body.error as { stack: string }).stack, /instance-entry|node:internal/, "Wisp's own frames are cut from the stack");
   t.equal((await callMethod(app, id, 'add', [2])).body, '2');
 });
 
