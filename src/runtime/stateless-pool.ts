@@ -39,7 +39,7 @@ export class StatelessPool {
   readonly #tiers = new Map<number, Piscina>();
   readonly #slots = new SlotDirectory();
   #closing: Promise<void> | undefined;
-  /** run() calls not yet answered; close() waits for them. */
+  /** Task attempts not yet answered; close() waits for them. */
   #unsettled = 0;
   #onIdle: (() => void) | undefined;
 
@@ -51,10 +51,7 @@ export class StatelessPool {
   run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, options: RunOptions): Promise<TaskResults[K]> {
     if (this.#closing) return Promise.reject(new TaskFailure('closed', 'the pool is shutting down'));
     const deadlineAt = Date.now() + options.timeoutMs;
-    this.#unsettled++;
-    const done = this.#submit(this.#tier(options.memoryMb), task, options, deadlineAt) as Promise<TaskResults[K]>;
-    done.then(this.#settledListener, this.#settledListener);
-    return done;
+    return this.#submit(this.#tier(options.memoryMb), task, options, deadlineAt) as Promise<TaskResults[K]>;
   }
 
   /**
@@ -65,10 +62,13 @@ export class StatelessPool {
   #submit(tier: Piscina, task: WorkerTask, options: RunOptions, deadlineAt: number): Promise<unknown> {
     const seq = this.#slots.nextSeq();
     const envelope: TaskEnvelope = { seq, deadlineAt, task };
+    // Counted until answered; a re-run is counted before its first attempt is uncounted.
+    this.#unsettled++;
     return new Promise((resolve, reject) => {
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
+        this.#settled();
         reject(new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`));
         this.#stopThreadRunning(tier, seq);
       }, deadlineAt - Date.now());
@@ -76,6 +76,7 @@ export class StatelessPool {
         (value) => {
           if (timedOut) return;
           clearTimeout(timer);
+          this.#settled();
           resolve(value);
         },
         (err: unknown) => {
@@ -88,6 +89,7 @@ export class StatelessPool {
           } else {
             reject(this.#explain(err, options));
           }
+          this.#settled();
         },
       );
     });
@@ -137,8 +139,6 @@ export class StatelessPool {
       this.#onIdle = resolve;
     });
   }
-
-  readonly #settledListener = (): void => this.#settled();
 
   #settled(): void {
     if (--this.#unsettled === 0) this.#onIdle?.();
