@@ -40,12 +40,8 @@ export class InstanceThread {
   #gone = false;
   #lastError: Error | undefined;
   #routeCall: InstanceInitOptions['routeCall'] | undefined;
-  /** The heap cap, fixed when the thread starts. */
-  readonly memoryMb: number;
-
-  /** Starts a thread that waits for init(); booting is most of an instance's start time. */
+  /** Starts a thread, its heap capped at memoryMb, that waits for init(); booting is most of an instance's start time. */
   constructor(memoryMb: number) {
-    this.memoryMb = memoryMb;
     this.#worker = new Worker(INSTANCE_FILE, {
       resourceLimits: { maxOldGenerationSizeMb: memoryMb },
       // As in the pool: no flags and none of the gateway's environment.

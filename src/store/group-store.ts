@@ -1,4 +1,5 @@
 import type { SqliteDatabase } from './database.js';
+import { prepareInstanceSave } from './instance-store.js';
 import type { GroupRecord, InstanceRecord } from './records.js';
 
 /** Groups, written together with their members so a group never changes half-way. */
@@ -17,12 +18,12 @@ export class SqliteGroupStore implements GroupStore {
 
   constructor(db: SqliteDatabase) {
     const saveGroup = db.prepare('INSERT OR REPLACE INTO groups (name, record) VALUES (?, ?)');
-    const saveMember = db.prepare('INSERT OR REPLACE INTO instances (id, function, name, record) VALUES (?, ?, ?, ?)');
+    const saveMember = prepareInstanceSave(db);
     const deleteGroup = db.prepare('DELETE FROM groups WHERE name = ?');
     const deleteMember = db.prepare('DELETE FROM instances WHERE id = ?');
     this.#save = db.transaction((group: GroupRecord, members: InstanceRecord[]) => {
       saveGroup.run(group.name, JSON.stringify(group));
-      for (const m of members) saveMember.run(m.id, m.function, m.name, JSON.stringify(m));
+      for (const member of members) saveMember(member);
     });
     this.#delete = db.transaction((name: string, memberIds: string[]) => {
       deleteGroup.run(name);

@@ -9,20 +9,29 @@ export interface InstanceStore {
   list(): InstanceRecord[];
 }
 
-/** Keeps each record as one JSON document; function and name are columns for the unique index. */
+/**
+ * The statement that writes one instance record, as one JSON document with function and name as
+ * columns for the unique index. The group store writes members inside its own transaction with it.
+ */
+export function prepareInstanceSave(db: SqliteDatabase): (record: InstanceRecord) => void {
+  const save = db.prepare('INSERT OR REPLACE INTO instances (id, function, name, record) VALUES (?, ?, ?, ?)');
+  return (record) => void save.run(record.id, record.function, record.name, JSON.stringify(record));
+}
+
+/** Instance records in the embedded store. */
 export class SqliteInstanceStore implements InstanceStore {
   readonly #save;
   readonly #delete;
   readonly #list;
 
   constructor(db: SqliteDatabase) {
-    this.#save = db.prepare('INSERT OR REPLACE INTO instances (id, function, name, record) VALUES (?, ?, ?, ?)');
+    this.#save = prepareInstanceSave(db);
     this.#delete = db.prepare('DELETE FROM instances WHERE id = ?');
     this.#list = db.prepare('SELECT record FROM instances ORDER BY rowid');
   }
 
   save(record: InstanceRecord): void {
-    this.#save.run(record.id, record.function, record.name, JSON.stringify(record));
+    this.#save(record);
   }
 
   delete(id: string): void {
