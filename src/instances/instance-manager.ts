@@ -1,19 +1,18 @@
 // Stateful instances: create (get-or-create by name), call, suspend, resume, delete, restart on
-// crash, and their life across a restart of Wisp. Each instance holds a reservation of the node's
-// resources while its thread runs. Mutations of one instance run under its own mutex; calls do
+// crash, and their life across a restart of Wisp: the directory of instances and their states.
+// Starting a thread and checkpointing one is instance-launcher.ts. Each instance holds a
+// reservation of the node's resources while its thread runs. Mutations of one instance run under its own mutex; calls do
 // not take it (the instance thread's mailbox orders them).
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
-import type { Registry } from '../registry/registry.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
-import { SpareThreads } from '../runtime/spare-threads.js';
 import type { InstanceCallRequest, InstanceOutcome } from '../runtime/protocol.js';
 import { TaskFailure } from '../runtime/task-failure.js';
-import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
-import type { BlobStore } from '../store/blob-store.js';
+import type { Reservation } from '../scheduler/node-resources.js';
 import type { InstanceStore } from '../store/instance-store.js';
-import type { InstanceRecord, InstanceStatus, VersionRecord } from '../store/records.js';
-import { checkpointFailed, fromCallFailure, fromStartFailure, fromThreadFailure } from './instance-errors.js';
+import type { InstanceRecord, InstanceStatus } from '../store/records.js';
+import { fromCallFailure, fromThreadFailure } from './instance-errors.js';
+import { InstanceLauncher, type InstanceLauncherOptions } from './instance-launcher.js';
 import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
@@ -24,15 +23,9 @@ export interface InstanceFilter {
   group?: string;
 }
 
-export interface InstanceManagerOptions {
-  registry: Registry;
-  blobs: BlobStore;
+export interface InstanceManagerOptions extends InstanceLauncherOptions {
   store: InstanceStore;
-  resources: NodeResources;
   defaults: { cpu: number; memory: number };
-  startTimeoutMs: number;
-  checkpointTimeoutMs: number;
-  resultBytes: number;
   log: (message: string) => void;
 }
 
@@ -51,12 +44,13 @@ export class InstanceManager {
   readonly #live = new Map<string, Live>();
   readonly #byName = new Map<string, string>();
   readonly #mutex = new KeyedMutex();
-  readonly #spares = new SpareThreads();
+  readonly #launcher: InstanceLauncher;
   #closing = false;
   #memberExit: ((record: InstanceRecord, detail: string) => void) | undefined;
 
   constructor(options: InstanceManagerOptions) {
     this.#o = options;
+    this.#launcher = new InstanceLauncher(options);
   }
 
   /** Creates an instance; with a name, returns the existing one instead (`created: false`). */
@@ -182,7 +176,7 @@ export class InstanceManager {
         }),
       ),
     );
-    await this.#spares.close();
+    await this.#launcher.close();
   }
 
   /** The instances holding resources now, for GET /v1/node. */
@@ -228,7 +222,7 @@ export class InstanceManager {
   /** Checkpoints a running member without touching its record; resolves to the new fields. */
   checkpointMember(id: string): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
     const live = this.#get(id);
-    return this.#takeCheckpoint(live, this.#runningThread(live));
+    return this.#launcher.checkpoint(live.record, this.#runningThread(live));
   }
 
   stopMember(id: string): Promise<void> {
@@ -269,51 +263,12 @@ export class InstanceManager {
     return view(record);
   }
 
-  /**
-   * Reserves resources and starts the thread (from the last checkpoint if there is one).
-   * `whileStarting` runs once the thread is booting, to overlap work with its start.
-   */
+  /** Starts the instance's thread (see InstanceLauncher) and watches it for an exit nobody asked for. */
   async #launch(live: Live, whileStarting?: () => void, reserved?: Reservation): Promise<void> {
     const { record } = live;
-    let reservation = reserved;
-    let version: VersionRecord;
-    let checkpoint: Buffer | null;
-    try {
-      version = this.#o.registry.resolve(record.function, record.version);
-      checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
-      reservation ??= this.#o.resources.reserve(record.resources);
-    } catch (err) {
-      reservation?.release();
-      throw err;
-    }
-    const starting = this.#spares
-      .take(record.resources.memory)
-      .init(
-        { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
-        { startTimeoutMs: this.#o.startTimeoutMs, routeCall: (request) => this.routeCall(request) },
-      );
-    let started: InstanceOutcome<InstanceThread>;
-    try {
-      whileStarting?.();
-      started = await starting;
-      this.#spares.refill(record.resources.memory);
-    } catch (err) {
-      reservation.release();
-      // If whileStarting threw, the thread may still come up: stop it when it does.
-      void starting.then(
-        (outcome) => (outcome.ok ? outcome.value.terminate() : undefined),
-        () => undefined,
-      );
-      if (!(err instanceof TaskFailure)) throw err;
-      throw new WispError('INSTANCE_INIT_FAILED', `function "${record.function}" ${record.class} could not start: ${err.reason === 'timeout' ? err.message : `its thread crashed: ${err.message}`}`);
-    }
-    if (!started.ok) {
-      reservation.release();
-      throw fromStartFailure(started, record.function, record.class);
-    }
-    const thread = started.value;
-    Object.assign(live, { thread, reservation, timeoutMs: version.config.timeoutMs });
-    thread.onExit((exit) => {
+    const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: (request) => this.routeCall(request) });
+    Object.assign(live, started);
+    started.thread.onExit((exit) => {
       this.#stop(live).catch(() => undefined);
       if (this.#closing) return;
       if (record.group !== null) return this.#memberExit?.(record, exit.detail);
@@ -340,19 +295,7 @@ export class InstanceManager {
   }
 
   async #checkpoint(live: Live, thread: InstanceThread): Promise<void> {
-    Object.assign(live.record, await this.#takeCheckpoint(live, thread));
-  }
-
-  /** Writes the instance's state to a blob; the record is left for the caller to update. */
-  async #takeCheckpoint(live: Live, thread: InstanceThread): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
-    let outcome: InstanceOutcome<Uint8Array>;
-    try {
-      outcome = await thread.checkpoint(this.#o.checkpointTimeoutMs);
-    } catch (err) {
-      throw err instanceof TaskFailure ? fromThreadFailure(err, live.record.id, 'checkpoint') : err;
-    }
-    if (!outcome.ok) throw checkpointFailed(outcome, live.record.id);
-    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: new Date().toISOString() };
+    Object.assign(live.record, await this.#launcher.checkpoint(live.record, thread));
   }
 
   /** Stops the thread, if any, and gives its reservation back. */

@@ -1,0 +1,107 @@
+// Turns an instance record into a running thread holding a reservation, and a running thread's
+// state into a checkpoint blob. The instance manager decides when; this file knows how.
+import { WispError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import type { InstanceThread } from '../runtime/instance-thread.js';
+import type { InstanceCallRequest, InstanceOutcome } from '../runtime/protocol.js';
+import { SpareThreads } from '../runtime/spare-threads.js';
+import { TaskFailure } from '../runtime/task-failure.js';
+import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
+import type { BlobStore } from '../store/blob-store.js';
+import type { InstanceRecord, VersionRecord } from '../store/records.js';
+import { checkpointFailed, fromStartFailure, fromThreadFailure } from './instance-errors.js';
+
+export interface InstanceLauncherOptions {
+  registry: Registry;
+  blobs: BlobStore;
+  resources: NodeResources;
+  startTimeoutMs: number;
+  checkpointTimeoutMs: number;
+  resultBytes: number;
+}
+
+export interface LaunchOptions {
+  /** Runs once the thread is booting, to overlap work (a durable write) with its start. */
+  whileStarting?: (() => void) | undefined;
+  /** A reservation made beforehand (a group's gang admission); otherwise one is made here. */
+  reserved?: Reservation | undefined;
+  routeCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
+}
+
+export interface Launched {
+  thread: InstanceThread;
+  reservation: Reservation;
+  /** The function's timeoutMs, which bounds each method call. */
+  timeoutMs: number;
+}
+
+export class InstanceLauncher {
+  readonly #o: InstanceLauncherOptions;
+  readonly #spares = new SpareThreads();
+
+  constructor(options: InstanceLauncherOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Reserves resources and starts the thread, from the record's last checkpoint if it has one.
+   * On any failure nothing is held: the reservation is released and the thread stopped.
+   */
+  async launch(record: InstanceRecord, { whileStarting, reserved, routeCall }: LaunchOptions): Promise<Launched> {
+    let reservation = reserved;
+    let version: VersionRecord;
+    let checkpoint: Buffer | null;
+    try {
+      version = this.#o.registry.resolve(record.function, record.version);
+      checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
+      reservation ??= this.#o.resources.reserve(record.resources);
+    } catch (err) {
+      reservation?.release();
+      throw err;
+    }
+    const starting = this.#spares
+      .take(record.resources.memory)
+      .init(
+        { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
+        { startTimeoutMs: this.#o.startTimeoutMs, routeCall },
+      );
+    let started: InstanceOutcome<InstanceThread>;
+    try {
+      whileStarting?.();
+      started = await starting;
+      this.#spares.refill(record.resources.memory);
+    } catch (err) {
+      reservation.release();
+      // If whileStarting threw, the thread may still come up: stop it when it does.
+      void starting.then(
+        (outcome) => (outcome.ok ? outcome.value.terminate() : undefined),
+        () => undefined,
+      );
+      if (!(err instanceof TaskFailure)) throw err;
+      throw new WispError('INSTANCE_INIT_FAILED', `function "${record.function}" ${record.class} could not start: ${err.reason === 'timeout' ? err.message : `its thread crashed: ${err.message}`}`);
+    }
+    if (!started.ok) {
+      reservation.release();
+      throw fromStartFailure(started, record.function, record.class);
+    }
+    return { thread: started.value, reservation, timeoutMs: version.config.timeoutMs };
+  }
+
+
+  /** Writes the thread's state to a blob; the record is left for the caller to update. */
+  async checkpoint(record: InstanceRecord, thread: InstanceThread): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
+    let outcome: InstanceOutcome<Uint8Array>;
+    try {
+      outcome = await thread.checkpoint(this.#o.checkpointTimeoutMs);
+    } catch (err) {
+      throw err instanceof TaskFailure ? fromThreadFailure(err, record.id, 'checkpoint') : err;
+    }
+    if (!outcome.ok) throw checkpointFailed(outcome, record.id);
+    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: new Date().toISOString() };
+  }
+
+  /** Stops the spare threads. */
+  close(): Promise<void> {
+    return this.#spares.close();
+  }
+}
