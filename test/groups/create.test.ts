@@ -67,6 +67,10 @@ t.test('a name in use is 409 GROUP_EXISTS; bad bodies are 400', async (t) => {
   for (const body of [{ name: 'x', instances: [] }, { name: 'x' }, { name: 'bad name', instances: [member()] }, { name: 'x', instances: [{ class: 'Counter' }] }, { name: 'x', instances: [member()], policy: { onMemberFailure: 'retry' } }]) {
     assertProblem(t, await createGroup(app, body), 400, 'INVALID_REQUEST');
   }
+  for (const url of ['/v1/groups/bad%20name', '/v1/groups/bad%20name/suspend', '/v1/groups/..%2Fetc']) {
+    assertProblem(t, await app.inject({ method: url.endsWith('suspend') ? 'POST' : 'GET', url }), 400, 'INVALID_REQUEST');
+  }
+  assertProblem(t, await app.inject({ method: 'POST', url: '/v1/groups/nope/resume' }), 404, 'GROUP_NOT_FOUND');
   const dup = assertProblem(t, await createGroup(app, { name: 'dup', instances: [member([], { name: 'a' }), member([], { name: 'a' })] }), 409, 'GROUP_CREATE_FAILED');
   t.match(dup.detail, /two members of the group are named "a"/);
 });
