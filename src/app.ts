@@ -9,6 +9,7 @@ import { functionRoutes } from './gateway/function-routes.js';
 import { groupRoutes } from './gateway/group-routes.js';
 import { instanceRoutes } from './gateway/instance-routes.js';
 import { invokeRoutes } from './gateway/invoke-routes.js';
+import { invocationRoutes } from './gateway/invocation-routes.js';
 import { installProblemHandlers } from './gateway/problem.js';
 import { rawHttpRoutes } from './gateway/raw-http-routes.js';
 import type { Services } from './gateway/services.js';
@@ -18,8 +19,17 @@ import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
 import { Registry } from './registry/registry.js';
-import type { InstanceOutcome } from './runtime/protocol.js';
+import type { RouteGatewayRequest } from './runtime/protocol.js';
 import { StatelessPool } from './runtime/stateless-pool.js';
+import { systemClock, type Clock } from './common/clock.js';
+import { CallbackSender } from './invocations/callback-sender.js';
+import { Dispatcher } from './invocations/dispatcher.js';
+import { routeGatewayRequest } from './invocations/gateway-router.js';
+import { InvocationEvents } from './invocations/invocation-events.js';
+import { Invocations } from './invocations/invocations.js';
+import { callbackSecret } from './invocations/signing-secret.js';
+import { SyncHistory } from './invocations/sync-history.js';
+import { SqliteInvocationStore } from './store/invocation-store.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
 import { SqliteGroupStore } from './store/group-store.js';
@@ -40,9 +50,16 @@ declare module 'fastify' {
   }
 }
 
-function createServices(config: Config, log: (message: string) => void): Services {
+/** What tests may replace. */
+export interface AppOptions {
+  clock?: Clock;
+}
+
+function createServices(config: Config, log: (message: string) => void, clock: Clock): Services {
   const scratchDir = join(config.dataDir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
+  // Built below; calls from workers only come once functions run, long after.
+  const route: RouteGatewayRequest = (request) => routeGatewayRequest(request, { instances, invoker });
   const pool: StatelessPool = new StatelessPool({
     maxThreads: config.pool.maxThreads,
     minThreads: config.pool.minThreads,
@@ -53,9 +70,10 @@ function createServices(config: Config, log: (message: string) => void): Service
       moduleCacheEntries: config.pool.moduleCacheEntries,
       moduleCacheBytes: config.pool.moduleCacheMb * 2 ** 20,
       resultBytes: config.limits.resultBytes,
+      logBytes: config.invocations.logBytes,
     },
-    // The manager is built below; calls only come once functions run, long after.
-    routeInstanceCall: (request): Promise<InstanceOutcome<string>> => instances.routeCall(request),
+    routeRequest: route,
+    cancelGraceMs: config.invocations.cancelGraceMs,
   });
   const db = openDatabase(join(config.dataDir, 'wisp.db'));
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
@@ -78,12 +96,55 @@ function createServices(config: Config, log: (message: string) => void): Service
     checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
     resultBytes: config.limits.resultBytes,
     log,
+    routeRequest: route,
   });
   const groups = new GroupManager({ instances, resources, store: new SqliteGroupStore(db), log });
-  return { config, registry, pool, invoker: new Invoker(registry, pool), instances, groups, resources };
+  const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
+  const invoker: Invoker = new Invoker({
+    registry,
+    pool,
+    maxDepth: config.invocations.maxDepth,
+    record: (record, logs, durable) => invocations.recordCall(record, logs, durable),
+  });
+  const store = new SqliteInvocationStore(db);
+  const events = new InvocationEvents();
+  const callbacks = new CallbackSender({
+    store,
+    clock,
+    secret: callbackSecret(config.invocations.callbacks.secret, config.dataDir),
+    maxAttempts: config.invocations.callbacks.maxAttempts,
+    backoff: { baseMs: config.invocations.callbacks.backoffMs, maxMs: config.invocations.callbacks.maxBackoffMs },
+    timeoutMs: config.invocations.callbacks.timeoutMs,
+    log,
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    registry,
+    invoker,
+    instances,
+    events,
+    clock,
+    maxRunning: config.invocations.maxRunning,
+    maxBackoffMs: config.invocations.maxBackoffMs,
+    onFinal: () => callbacks.kick(),
+    log,
+  });
+  const invocations: Invocations = new Invocations({
+    store,
+    history,
+    registry,
+    instances,
+    events,
+    dispatcher,
+    callbacks,
+    clock,
+    retentionMs: config.invocations.retentionMs,
+    log,
+  });
+  return { config, registry, pool, invoker, invocations, instances, groups, resources };
 }
 
-export async function buildApp(config: Config): Promise<FastifyInstance> {
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
     // Per-request log lines would cost more than the rest of the hot path; errors are logged.
@@ -100,11 +161,14 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  const services = createServices(config, (message) => app.log.warn(message));
+  const services = createServices(config, (message) => app.log.warn(message), options.clock ?? systemClock);
   app.decorate('wisp', services);
   await services.instances.recover();
   await services.groups.recover();
+  services.invocations.recover();
   app.addHook('onClose', async () => {
+    // The queue stops taking work first; attempts already running finish while the pool closes.
+    await services.invocations.close();
     await services.groups.close();
     await services.instances.close();
     await services.pool.close();
@@ -116,6 +180,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(systemRoutes, services);
   await app.register(functionRoutes, services);
   await app.register(invokeRoutes, services);
+  await app.register(invocationRoutes, services);
   await app.register(rawHttpRoutes, services);
   await app.register(instanceRoutes, services);
   await app.register(groupRoutes, services);

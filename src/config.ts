@@ -50,6 +50,31 @@ export interface Config {
     readonly startTimeoutMs: number;
     readonly checkpointTimeoutMs: number;
   };
+  readonly invocations: {
+    /** Asynchronous invocations running at once; null in the file means two per pool thread. */
+    readonly maxRunning: number;
+    /** How deep ctx.invoke() calls may nest. */
+    readonly maxDepth: number;
+    readonly maxBackoffMs: number;
+    /** How long final asynchronous records (and their logs) are kept. */
+    readonly retentionMs: number;
+    /** Memory for the records of synchronous and nested calls. */
+    readonly syncHistoryMb: number;
+    /** console.* output kept per invocation. */
+    readonly logBytes: number;
+    /** How long a cancelled running invocation may take to stop before its thread is terminated. */
+    readonly cancelGraceMs: number;
+    /** The longest ?wait= a GET may ask for. */
+    readonly maxWaitSeconds: number;
+    readonly callbacks: {
+      /** Standard Webhooks secret (`whsec_` + base64); null: generated once, kept in the data dir. */
+      readonly secret: string | null;
+      readonly maxAttempts: number;
+      readonly backoffMs: number;
+      readonly maxBackoffMs: number;
+      readonly timeoutMs: number;
+    };
+  };
 }
 
 export type ConfigOverrides = {
@@ -62,7 +87,7 @@ const positiveInt = { type: 'integer', minimum: 1 } as const;
 const schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool', 'node', 'instances'],
+  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool', 'node', 'instances', 'invocations'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -119,6 +144,33 @@ const schema = {
         defaultMemory: { type: 'integer', minimum: 16 },
         startTimeoutMs: positiveInt,
         checkpointTimeoutMs: positiveInt,
+      },
+    },
+    invocations: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxRunning', 'maxDepth', 'maxBackoffMs', 'retentionMs', 'syncHistoryMb', 'logBytes', 'cancelGraceMs', 'maxWaitSeconds', 'callbacks'],
+      properties: {
+        maxRunning: { anyOf: [positiveInt, { type: 'null' }] },
+        maxDepth: positiveInt,
+        maxBackoffMs: positiveInt,
+        retentionMs: positiveInt,
+        syncHistoryMb: positiveInt,
+        logBytes: positiveInt,
+        cancelGraceMs: positiveInt,
+        maxWaitSeconds: positiveInt,
+        callbacks: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['secret', 'maxAttempts', 'backoffMs', 'maxBackoffMs', 'timeoutMs'],
+          properties: {
+            secret: { anyOf: [{ type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }, { type: 'null' }] },
+            maxAttempts: positiveInt,
+            backoffMs: positiveInt,
+            maxBackoffMs: positiveInt,
+            timeoutMs: positiveInt,
+          },
+        },
       },
     },
   },
@@ -187,6 +239,8 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: Confi
   }
   const pool = raw.pool as Record<string, unknown>;
   if (pool.maxThreads === null) pool.maxThreads = availableParallelism();
+  const invocations = raw.invocations as Record<string, unknown>;
+  if (invocations.maxRunning === null) invocations.maxRunning = (pool.maxThreads as number) * 2;
   const node = raw.node as Record<string, unknown>;
   if (node.cpu === null) node.cpu = availableParallelism() * 1000;
   if (node.memory === null) node.memory = Math.floor(totalmem() / 2 ** 20);

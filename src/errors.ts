@@ -51,6 +51,13 @@ export const catalogue = {
   GROUP_CREATE_FAILED: { status: 409, title: 'The group could not be created', origin: 'user' },
   GROUP_NOT_RUNNING: { status: 409, title: 'The group is not running', origin: 'user' },
   GROUP_NOT_SUSPENDED: { status: 409, title: 'The group is not suspended', origin: 'user' },
+  INVOCATION_NOT_FOUND: { status: 404, title: 'No such invocation', origin: 'user' },
+  INVOCATION_FINISHED: { status: 409, title: 'The invocation has already finished', origin: 'user' },
+  INVOCATION_NOT_FINISHED: { status: 409, title: 'The invocation has not finished', origin: 'user' },
+  INVOCATION_CANCELLED: { status: 409, title: 'The invocation was cancelled', origin: 'user' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'The idempotency key was used with a different request', origin: 'user' },
+  EVENT_AGE_EXCEEDED: { status: 410, title: 'The invocation waited past its maximum age', origin: 'user' },
+  NESTING_TOO_DEEP: { status: 508, title: 'Nested calls go too deep', origin: 'user' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
@@ -80,6 +87,14 @@ export interface SerializedError {
   name: string;
   message: string;
   stack?: string;
+  /** False when the code that threw said a retry would not help (`err.retriable = false`). */
+  retriable?: false;
+}
+
+/** Whether user code marked an error as not worth retrying; both spellings are accepted. */
+function markedNotRetriable(err: Error): boolean {
+  const e = err as { retriable?: unknown; retryable?: unknown };
+  return e.retriable === false || e.retryable === false;
 }
 
 export function serializeError(err: unknown): SerializedError {
@@ -90,6 +105,7 @@ export function serializeError(err: unknown): SerializedError {
       message: err.message,
       ...(typeof code === 'string' ? { code } : {}),
       ...(err.stack ? { stack: err.stack } : {}),
+      ...(markedNotRetriable(err) ? { retriable: false as const } : {}),
     };
   }
   return { name: 'Error', message: `non-error value thrown: ${String(err)}` };

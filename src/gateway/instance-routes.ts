@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { WispError } from '../errors.js';
 import type { CreateInstanceRequest, InstanceFilter } from '../instances/instance-manager.js';
+import { accepted, submitHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import type { Services } from './services.js';
@@ -47,7 +48,7 @@ const createSchema = {
 
 type IdParams = { Params: { id: string } };
 
-export async function instanceRoutes(app: FastifyInstance, { instances }: Services): Promise<void> {
+export async function instanceRoutes(app: FastifyInstance, { instances, invocations }: Services): Promise<void> {
   treatEveryBodyAsJson(app);
   checkFunctionNames(app);
 
@@ -85,15 +86,24 @@ export async function instanceRoutes(app: FastifyInstance, { instances }: Servic
   app.post<IdParams>('/v1/instances/:id/suspend', { schema: { params: idParams } }, async (request) => instances.suspend(request.params.id));
   app.post<IdParams>('/v1/instances/:id/resume', { schema: { params: idParams } }, async (request) => instances.resume(request.params.id));
 
-  app.post<{ Params: { id: string; method: string }; Body: unknown }>(
+  app.post<{ Params: { id: string; method: string }; Querystring: { async?: boolean }; Body: unknown }>(
     '/v1/instances/:id/methods/:method',
-    { schema: { params: { type: 'object', properties: { id: idParams.properties.id, method: { type: 'string', maxLength: 256 } }, required: ['id', 'method'] } } },
+    {
+      schema: {
+        params: { type: 'object', properties: { id: idParams.properties.id, method: { type: 'string', maxLength: 256 } }, required: ['id', 'method'] },
+        querystring: { type: 'object', additionalProperties: false, properties: { async: { type: 'boolean' } } },
+      },
+    },
     async (request, reply) => {
       const args = request.body ?? [];
       if (!Array.isArray(args)) {
         throw new WispError('INVALID_REQUEST', `the body must be a JSON array of the method's arguments, e.g. [1, "two"]; got ${typeof args}`);
       }
-      const json = await instances.call(request.params.id, request.params.method, args);
+      const { id, method } = request.params;
+      if (request.query.async) {
+        return accepted(reply, await invocations.submit({ function: '', instance: { id, method }, input: args, ...submitHeaders(request) }));
+      }
+      const json = await instances.call(id, method, args);
       return reply.type('application/json').send(json);
     },
   );

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
+import type { Invocations } from '../invocations/invocations.js';
 import type { Invoker } from '../invocations/invoker.js';
 import type { Registry } from '../registry/registry.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
@@ -11,6 +12,7 @@ export interface Services {
   config: Config;
   registry: Registry;
   invoker: Invoker;
+  invocations: Invocations;
   pool: StatelessPool;
   instances: InstanceManager;
   groups: GroupManager;

@@ -3,7 +3,7 @@
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
-import type { InstanceCallRequest, InstanceOutcome } from '../runtime/protocol.js';
+import type { InstanceOutcome, RouteGatewayRequest } from '../runtime/protocol.js';
 import { SpareThreads } from '../runtime/spare-threads.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
@@ -25,7 +25,7 @@ export interface LaunchOptions {
   whileStarting?: (() => void) | undefined;
   /** A reservation made beforehand (a group's gang admission); otherwise one is made here. */
   reserved?: Reservation | undefined;
-  routeCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
+  routeCall: RouteGatewayRequest;
 }
 
 export interface Launched {

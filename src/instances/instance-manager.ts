@@ -6,7 +6,7 @@
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
-import type { InstanceCallRequest, InstanceOutcome } from '../runtime/protocol.js';
+import type { InstanceOutcome, RouteGatewayRequest } from '../runtime/protocol.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { Reservation } from '../scheduler/node-resources.js';
 import type { InstanceStore } from '../store/instance-store.js';
@@ -27,6 +27,8 @@ export interface InstanceManagerOptions extends InstanceLauncherOptions {
   store: InstanceStore;
   defaults: { cpu: number; memory: number };
   log: (message: string) => void;
+  /** Serves the calls instance threads make through their ctx (see gateway-router.ts). */
+  routeRequest: RouteGatewayRequest;
 }
 
 interface Live {
@@ -184,16 +186,6 @@ export class InstanceManager {
     return [...this.#live.values()].filter((live) => live.reservation).map(({ record: r }) => ({ id: r.id, function: r.function, class: r.class, status: r.status, resources: r.resources }));
   }
 
-  /** Serves ctx.instance(id).call() from inside a worker; failures travel as outcomes. */
-  async routeCall(request: InstanceCallRequest): Promise<InstanceOutcome<string>> {
-    try {
-      return { ok: true, value: await this.call(request.target, request.method, request.args, request.chain) };
-    } catch (err) {
-      const error = err instanceof WispError ? { name: 'WispError', code: err.code, message: err.message } : { name: 'Error', message: String(err) };
-      return { ok: false, phase: 'handler', error };
-    }
-  }
-
   // ---- Group members: groups/group-manager.ts drives them, all or none, through these. ----
 
   /** Who hears that a member's thread died; members are not restarted one by one. */
@@ -266,7 +258,7 @@ export class InstanceManager {
   /** Starts the instance's thread (see InstanceLauncher) and watches it for an exit nobody asked for. */
   async #launch(live: Live, whileStarting?: () => void, reserved?: Reservation): Promise<void> {
     const { record } = live;
-    const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: (request) => this.routeCall(request) });
+    const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest });
     Object.assign(live, started);
     started.thread.onExit((exit) => {
       this.#stop(live).catch(() => undefined);

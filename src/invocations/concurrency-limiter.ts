@@ -20,6 +20,10 @@ export class ConcurrencyLimiter {
     };
   }
 
+  count(key: string): number {
+    return this.#counts.get(key) ?? 0;
+  }
+
   get total(): number {
     return this.#total;
   }

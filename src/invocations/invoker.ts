@@ -1,40 +1,120 @@
-// Synchronous invocations: pick the version, hold a concurrency slot, run the task on the pool
-// and turn every way it can end into a result or a catalogued error.
+// Runs functions on the pool: picks the version, holds a concurrency slot, runs the task, and turns
+// every way it can end into a result or a catalogued error. Synchronous and nested calls are
+// recorded here (in memory); asynchronous ones by the dispatcher, which calls call().
+import { randomUUID } from 'node:crypto';
 import { WispError, type SerializedError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import type { FailurePhase, InvocationMeta, Outcome, WireRequest, WireResponse } from '../runtime/protocol.js';
-import type { StatelessPool } from '../runtime/stateless-pool.js';
+import type { FailurePhase, InstanceOutcome, InvocationMeta, LoggedOutcome, NestedInvokeRequest, WireRequest, WireResponse } from '../runtime/protocol.js';
+import type { RunOptions, StatelessPool } from '../runtime/stateless-pool.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
-import type { VersionRecord } from '../store/records.js';
+import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import { finish, invocationError, newRecord } from './invocation-record.js';
+import { JsonText } from './json-text.js';
 
-export interface InvokeOptions {
+export interface CallOptions {
   invocationId: string;
   version?: number;
+  /** 1 unless an asynchronous invocation is being retried. */
+  attempt?: number;
+  /** 0 from outside; a ctx.invoke() child is one deeper. */
+  depth?: number;
+  /** Whether the call tree is kept durably (it began as an asynchronous invocation). */
+  durable?: boolean;
+  signal?: AbortSignal;
 }
+
+/** How a call ended, with what it logged; never thrown, so callers can record either way. */
+export type CallReport =
+  | { ok: true; version: VersionRecord; json: string; logs: LogEntry[] }
+  | { ok: false; version: VersionRecord | null; error: WispError; retriable: boolean; logs: LogEntry[] };
 
 /** What a raw-HTTP call produced: the function's own Response, or a JSON handler's value. */
 export type HttpResult = { kind: 'response'; response: WireResponse } | { kind: 'json'; json: string };
 
+/**
+ * Where finished synchronous and nested calls are recorded (invocations/invocations.ts);
+ * `durable` says whether the call tree began as an asynchronous invocation.
+ */
+export type CallRecorder = (record: InvocationRecord, logs: LogEntry[], durable: boolean) => void;
+
+export interface InvokerOptions {
+  registry: Registry;
+  pool: StatelessPool;
+  /** How deep ctx.invoke() may nest. */
+  maxDepth: number;
+  record: CallRecorder;
+}
+
 export class Invoker {
-  readonly #registry: Registry;
-  readonly #pool: StatelessPool;
+  readonly #o: InvokerOptions;
   readonly #limiter = new ConcurrencyLimiter();
 
-  constructor(registry: Registry, pool: StatelessPool) {
-    this.#registry = registry;
-    this.#pool = pool;
+  constructor(options: InvokerOptions) {
+    this.#o = options;
   }
 
-  /** Runs the JSON handler; resolves to the result as JSON text. */
-  async invoke(name: string, input: unknown, options: InvokeOptions): Promise<string> {
-    const version = this.#registry.resolve(name, options.version);
-    if (!version.exports.handler) {
-      const hint = version.exports.fetch ? `; it has a fetch handler: call it at /fn/${name}` : '';
-      throw new WispError('NO_JSON_HANDLER', `function "${name}" version ${version.version} has no default function export${hint}`);
+  /** A synchronous invocation: resolves to the result as JSON text, or throws its error. */
+  async invoke(name: string, input: unknown, options: CallOptions): Promise<string> {
+    const startedAt = Date.now();
+    const report = await this.call(name, input, options);
+    this.#record('sync', name, null, options, startedAt, report, null);
+    if (!report.ok) throw report.error;
+    return report.json;
+  }
+
+  /** Runs the JSON handler and reports how it went; the caller records it. */
+  async call(name: string, input: unknown, options: CallOptions): Promise<CallReport> {
+    let version: VersionRecord;
+    try {
+      version = this.#o.registry.resolve(name, options.version);
+      if (!version.exports.handler) {
+        const hint = version.exports.fetch ? `; it has a fetch handler: call it at /fn/${name}` : '';
+        throw new WispError('NO_JSON_HANDLER', `function "${name}" version ${version.version} has no default function export${hint}`);
+      }
+    } catch (err) {
+      return { ok: false, version: null, error: err as WispError, retriable: false, logs: [] };
     }
-    return this.#run(version, options.invocationId, (code, meta) => this.#pool.run({ kind: 'invoke', code, meta, input }, this.#runOptions(version)));
+    return this.#run(version, options, (code, meta) => this.#o.pool.run({ kind: 'invoke', code, meta, input }, this.#runOptions(version, options)));
+  }
+
+  /**
+   * Serves ctx.invoke(name, input) from a running function: the child runs one tier deeper (see
+   * stateless-pool.ts), is recorded with its parent, and its outcome goes back to the caller.
+   */
+  async nested(request: NestedInvokeRequest): Promise<InstanceOutcome<string>> {
+    const { parent } = request;
+    const depth = parent.depth + 1;
+    const startedAt = Date.now();
+    const options: CallOptions = { invocationId: randomUUID(), depth, durable: parent.durable };
+    const report: CallReport =
+      depth > this.#o.maxDepth
+        ? { ok: false, version: null, error: new WispError('NESTING_TOO_DEEP', `ctx.invoke() calls nest at most ${this.#o.maxDepth} deep; "${parent.function}" at depth ${parent.depth} called "${request.name}"`), retriable: false, logs: [] }
+        : await this.call(request.name, request.input, options);
+    this.#record('nested', request.name, request.input, options, startedAt, report, parent.invocationId);
+    if (report.ok) return { ok: true, value: report.json };
+    return { ok: false, phase: 'handler', error: { name: 'WispError', code: report.error.code, message: report.error.message } };
+  }
+
+  #record(mode: 'sync' | 'nested', name: string, input: unknown, options: CallOptions, startedAt: number, report: CallReport, parentId: string | null): void {
+    const record = newRecord({
+      id: options.invocationId,
+      function: name,
+      version: report.version?.version ?? 0,
+      mode,
+      input,
+      maxAttempts: 1,
+      maxAgeMs: 0,
+      parentId,
+      now: startedAt,
+    });
+    record.attempts = 1;
+    record.startedAt = startedAt;
+    // The result stays JSON text until someone reads the record; most never are.
+    if (report.ok) finish(record, 'succeeded', Date.now(), { result: new JsonText(report.json) });
+    else finish(record, 'failed', Date.now(), { error: invocationError(report.error) });
+    this.#o.record(record, report.logs, options.durable ?? false);
   }
 
   /**
@@ -42,52 +122,73 @@ export class Invoker {
    * `jsonInput()`, the body as its input (called only then, so the body is parsed only then).
    */
   async serveHttp(name: string, request: WireRequest, jsonInput: () => unknown, invocationId: string): Promise<HttpResult> {
-    const version = this.#registry.resolve(name);
+    const version = this.#o.registry.resolve(name);
     if (version.exports.fetch) {
-      const response = await this.#run(version, invocationId, (code, meta) =>
-        this.#pool.run({ kind: 'fetch', code, meta, request }, this.#runOptions(version)),
-      );
-      return { kind: 'response', response };
+      const startedAt = Date.now();
+      const options = { invocationId };
+      const report = await this.#run(version, options, (code, meta) => this.#o.pool.run({ kind: 'fetch', code, meta, request }, this.#runOptions(version, options)));
+      const recorded: CallReport = report.ok ? { ...report, json: 'null' } : report;
+      this.#record('sync', name, null, options, startedAt, recorded, null);
+      if (!report.ok) throw report.error;
+      return { kind: 'response', response: report.json };
     }
     return { kind: 'json', json: await this.invoke(name, jsonInput(), { invocationId, version: version.version }) };
   }
 
-  #runOptions(version: VersionRecord): { memoryMb: number; timeoutMs: number } {
-    return { memoryMb: version.config.memoryMb, timeoutMs: version.config.timeoutMs };
+  #runOptions(version: VersionRecord, options: CallOptions): RunOptions {
+    return {
+      memoryMb: version.config.memoryMb,
+      timeoutMs: version.config.timeoutMs,
+      depth: options.depth ?? 0,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
   }
 
   async #run<T>(
     version: VersionRecord,
-    invocationId: string,
-    task: (code: ReturnType<Registry['code']>, meta: InvocationMeta) => Promise<Outcome<T>>,
-  ): Promise<T> {
+    options: CallOptions,
+    task: (code: ReturnType<Registry['code']>, meta: InvocationMeta) => Promise<LoggedOutcome<T>>,
+  ): Promise<RunReport<T>> {
     const release = this.#limiter.acquire(version.name, version.config.concurrency);
     if (!release) {
-      throw new WispError('CONCURRENCY_LIMIT', `function "${version.name}" is already running ${version.config.concurrency} calls; retry later`);
+      const error = new WispError('CONCURRENCY_LIMIT', `function "${version.name}" is already running ${version.config.concurrency} calls; retry later`);
+      return { ok: false, version, error, retriable: true, logs: [] };
     }
     const meta: InvocationMeta = {
-      invocationId,
+      invocationId: options.invocationId,
       function: version.name,
       version: version.version,
-      attempt: 1,
+      attempt: options.attempt ?? 1,
       timeoutMs: version.config.timeoutMs,
+      depth: options.depth ?? 0,
+      durable: options.durable ?? false,
     };
-    let outcome: Outcome<T>;
+    let outcome: LoggedOutcome<T>;
     try {
-      outcome = await task(this.#registry.code(version), meta);
+      outcome = await task(this.#o.registry.code(version), meta);
     } catch (err) {
-      throw err instanceof TaskFailure ? fromTaskFailure(err, version) : err;
+      if (!(err instanceof TaskFailure)) throw err;
+      return { ok: false, version, error: fromTaskFailure(err, version), retriable: err.reason !== 'cancelled', logs: [] };
     } finally {
       release();
     }
-    if (!outcome.ok) throw fromFailedOutcome(outcome.phase, outcome.error, version);
-    return outcome.value;
+    if (outcome.ok) return { ok: true, version, json: outcome.value, logs: outcome.logs };
+    const error = fromFailedOutcome(outcome.phase, outcome.error, version);
+    return { ok: false, version, error, retriable: outcome.error.retriable !== false && outcome.phase !== 'result', logs: outcome.logs };
+  }
+
+  /** Whether function `name` has a free concurrency slot now. */
+  hasCapacity(version: VersionRecord): boolean {
+    return this.#limiter.count(version.name) < version.config.concurrency;
   }
 
   get inFlight(): number {
     return this.#limiter.total;
   }
 }
+
+/** A report whose value is whatever the task produced (JSON text, or a wire response). */
+type RunReport<T> = { ok: true; version: VersionRecord; json: T; logs: LogEntry[] } | Extract<CallReport, { ok: false }>;
 
 function fromTaskFailure(failure: TaskFailure, version: VersionRecord): WispError {
   const fn = `function "${version.name}"`;
@@ -96,6 +197,8 @@ function fromTaskFailure(failure: TaskFailure, version: VersionRecord): WispErro
       return new WispError('FUNCTION_TIMEOUT', `${fn} ran past its ${version.config.timeoutMs} ms timeout and was stopped`);
     case 'crashed':
       return new WispError('FUNCTION_CRASHED', `${fn} crashed its worker: ${failure.message}`);
+    case 'cancelled':
+      return new WispError('INVOCATION_CANCELLED', `${fn} was cancelled`);
     default:
       return new WispError('SERVER_BUSY', `${fn} cannot run now: ${failure.message}`, { retryAfterSeconds: 1 });
   }

@@ -15,6 +15,9 @@ const RULES: Record<keyof FunctionConfig, Rule> = {
   memoryMb: { min: 16, max: (l) => l.maxMemoryMb, fallback: (l) => l.defaultMemoryMb },
   concurrency: { min: 1, max: () => 100_000, fallback: (l) => l.defaultConcurrency },
   retries: { min: 0, max: () => 100, fallback: () => 2 },
+  retryBackoffMs: { min: 0, max: () => 3_600_000, fallback: () => 1000 },
+  // Six hours, as AWS Lambda's maximum event age; at most a week.
+  maxAgeMs: { min: 1000, max: () => 604_800_000, fallback: () => 21_600_000 },
 };
 
 const KEYS = Object.keys(RULES) as (keyof FunctionConfig)[];

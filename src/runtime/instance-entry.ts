@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import { serializeError } from '../errors.js';
 import { resultJson } from './result-json.js';
-import { InstanceClient, type InstanceHandle } from './instance-client.js';
+import { GatewayClient, type InstanceHandle } from './gateway-client.js';
 import { loadModule, type LoadedModule } from './module-loader.js';
 import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart } from './protocol.js';
 
@@ -30,7 +30,7 @@ export interface InstanceContext {
 let start: InstanceStart;
 const port = parentPort!;
 const post = (event: InstanceEvent) => port.postMessage(event);
-const client = new InstanceClient((request) => post({ op: 'call-instance', request }));
+const client = new GatewayClient((request) => post({ op: 'call-instance', request }));
 const mailbox: InstanceCommand[] = [];
 // Held until the instance exists; commands that arrive sooner wait in the mailbox.
 let draining = true;

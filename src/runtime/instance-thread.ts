@@ -5,7 +5,7 @@
 // those behind it with `unavailable`, and onExit listeners learn the thread is gone.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { InstanceCallRequest, InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart } from './protocol.js';
+import type { InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart, RouteGatewayRequest } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 
 // The bundle of instance-entry.ts made by scripts/bundle-threads.mjs at build time.
@@ -14,7 +14,7 @@ const INSTANCE_FILE = fileURLToPath(new URL('./instance-entry.cjs', import.meta.
 export interface InstanceInitOptions {
   startTimeoutMs: number;
   /** Serves ctx.instance(id).call() made inside this instance. */
-  routeCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
+  routeCall: RouteGatewayRequest;
 }
 
 /** Why a thread went away without being asked to: it crashed, or it was stopped at a deadline. */

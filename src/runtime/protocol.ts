@@ -1,13 +1,15 @@
 // The thread protocol: every message between the gateway thread and a pool worker. Both sides
 // import only these types, so a change to the protocol is a change to this one file.
 import type { SerializedError } from '../errors.js';
-import type { ModuleExports } from '../store/records.js';
+import type { LogEntry, ModuleExports } from '../store/records.js';
 
 /** Fixed for the life of a worker; passed as workerData. */
 export interface WorkerSettings {
   moduleCacheEntries: number;
   moduleCacheBytes: number;
   resultBytes: number;
+  /** What one invocation's console output may hold. */
+  logBytes: number;
 }
 
 /** Which code to run: the digest keys the worker's module cache, the path is where to read it. */
@@ -24,6 +26,10 @@ export interface InvocationMeta {
   version: number;
   attempt: number;
   timeoutMs: number;
+  /** 0 for a call from outside; a ctx.invoke() call is one deeper than its caller. */
+  depth: number;
+  /** Whether the call tree this call belongs to is kept in the durable store (it began async). */
+  durable: boolean;
 }
 
 export interface WireRequest {
@@ -77,13 +83,33 @@ export type FailurePhase = 'load' | 'handler' | 'result';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; phase: FailurePhase; error: SerializedError };
 
+/** An outcome with what the handler wrote to console.* while it ran (bounded; see log-capture.ts). */
+export type LoggedOutcome<T> = Outcome<T> & { logs: LogEntry[] };
+
 export interface TaskResults {
   load: Outcome<LoadReport>;
   /** The handler's return value as JSON text. */
-  invoke: Outcome<string>;
-  fetch: Outcome<WireResponse>;
+  invoke: LoggedOutcome<string>;
+  fetch: LoggedOutcome<WireResponse>;
   stats: WorkerStats;
 }
+
+// ---- The side channel of a pool worker: its own MessagePort to the gateway thread. ----
+
+/** ctx.invoke(name, input) inside a pool worker: a call to another function, run by the gateway. */
+export interface NestedInvokeRequest {
+  kind: 'invoke';
+  seq: number;
+  name: string;
+  input: unknown;
+  parent: InvocationMeta;
+}
+
+/** What a worker asks the gateway for: a call to an instance, or a nested function call. */
+export type GatewayRequest = InstanceCallRequest | NestedInvokeRequest;
+
+/** Gateway → pool worker: the answer to a GatewayRequest, or the cancellation of a task. */
+export type PoolWorkerCommand = ({ op: 'reply' } & InstanceCallReply) | { op: 'cancel'; taskSeq: number };
 
 // ---- Instance threads: one dedicated Worker per stateful instance. ----
 
@@ -116,10 +142,14 @@ export type InstanceEvent =
   | { op: 'ready'; outcome: InstanceOutcome<null> }
   | { op: 'result'; seq: number; outcome: InstanceOutcome<string> }
   | { op: 'checkpoint'; seq: number; outcome: InstanceOutcome<Uint8Array> }
-  | { op: 'call-instance'; request: InstanceCallRequest };
+  | { op: 'call-instance'; request: GatewayRequest };
+
+/** How the gateway serves a GatewayRequest from any worker. */
+export type RouteGatewayRequest = (request: GatewayRequest) => Promise<InstanceOutcome<string>>;
 
 /** A call one function or instance makes to an instance through ctx.instance(id).call(). */
 export interface InstanceCallRequest {
+  kind: 'instance';
   seq: number;
   target: string;
   method: string;

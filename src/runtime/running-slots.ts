@@ -10,12 +10,13 @@ export const TASKS_PER_WORKER = 2;
 
 /**
  * The message a worker posts to the gateway before it takes any task. It also carries the port
- * the worker's ctx.instance() calls travel on (pool workers have no other channel of their own).
+ * the worker's ctx calls and the gateway's cancellations travel on (pool workers have no other
+ * channel of their own).
  */
 export interface SlotsAnnouncement {
   wispRunningSlots: Int32Array;
   threadId: number;
-  instanceCalls: MessagePort;
+  gatewayPort: MessagePort;
 }
 
 export function isSlotsAnnouncement(message: unknown): message is SlotsAnnouncement {
@@ -26,8 +27,8 @@ export function isSlotsAnnouncement(message: unknown): message is SlotsAnnouncem
 export class WorkerSlots {
   readonly #slots = new Int32Array(new SharedArrayBuffer(4 * TASKS_PER_WORKER));
 
-  announce(instanceCalls: MessagePort): void {
-    parentPort?.postMessage({ wispRunningSlots: this.#slots, threadId, instanceCalls } satisfies SlotsAnnouncement, [instanceCalls]);
+  announce(gatewayPort: MessagePort): void {
+    parentPort?.postMessage({ wispRunningSlots: this.#slots, threadId, gatewayPort } satisfies SlotsAnnouncement, [gatewayPort]);
   }
 
   /** Records that task `seq` runs here; returns the slot to release. */

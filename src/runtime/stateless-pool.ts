@@ -1,9 +1,13 @@
-// The stateless pool: Piscina thread pools, one per memory size ("tier"), because a worker's
-// heap cap is fixed when the thread starts. Every task runs under a deadline; a task that passes
-// it has its thread terminated and replaced (see running-slots.ts for how the thread is found).
+// The stateless pool: Piscina thread pools, one per memory size and nesting depth ("tier"). The
+// heap cap is fixed when a thread starts; and a ctx.invoke() call runs one tier deeper than its
+// caller, so a caller waiting on a child never holds the thread the child needs: threads at one
+// depth wait only on threads deeper down, which wait on none at the bottom, and nesting cannot
+// deadlock however full each tier is. Every task runs under a deadline; a task that passes it has
+// its thread terminated and replaced (see running-slots.ts for how the thread is found).
 import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { InstanceCallReply, InstanceCallRequest, InstanceOutcome, TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
+import type { GatewayRequest, PoolWorkerCommand, RouteGatewayRequest, TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 import { isSlotsAnnouncement, SlotDirectory, TASKS_PER_WORKER } from './running-slots.js';
 
@@ -15,17 +19,24 @@ export interface StatelessPoolOptions {
   /** The tier started at once with minThreads; other tiers start on first use. */
   defaultMemoryMb: number;
   worker: WorkerSettings;
-  /** Serves ctx.instance(id).call() made inside pool workers. */
-  routeInstanceCall: (request: InstanceCallRequest) => Promise<InstanceOutcome<string>>;
+  /** Serves ctx.instance(id).call() and ctx.invoke() made inside pool workers. */
+  routeRequest: RouteGatewayRequest;
+  /** How long a cancelled task may take to end on its own before its thread is terminated. */
+  cancelGraceMs: number;
 }
 
 export interface RunOptions {
   memoryMb: number;
   timeoutMs: number;
+  /** Nesting depth: 0 for a call from outside, one more for each ctx.invoke(). */
+  depth?: number;
+  /** Cancels the task: its ctx.signal is aborted, and its thread stopped after the grace period. */
+  signal?: AbortSignal;
 }
 
 export interface TierStats {
   memoryMb: number;
+  depth: number;
   threads: number;
   queued: number;
   completed: number;
@@ -36,8 +47,10 @@ const WORKER_FILE = fileURLToPath(new URL('./worker-entry.js', import.meta.url))
 
 export class StatelessPool {
   readonly #options: StatelessPoolOptions;
-  readonly #tiers = new Map<number, Piscina>();
+  readonly #tiers = new Map<string, { memoryMb: number; depth: number; piscina: Piscina }>();
   readonly #slots = new SlotDirectory();
+  /** Each live worker's side channel, by thread id. */
+  readonly #ports = new Map<number, MessagePort>();
   #closing: Promise<void> | undefined;
   /** Task attempts not yet answered; close() waits for them. */
   #unsettled = 0;
@@ -45,13 +58,14 @@ export class StatelessPool {
 
   constructor(options: StatelessPoolOptions) {
     this.#options = options;
-    this.#tier(options.defaultMemoryMb);
+    this.#tier(options.defaultMemoryMb, 0);
   }
 
   run<K extends WorkerTask['kind']>(task: Extract<WorkerTask, { kind: K }>, options: RunOptions): Promise<TaskResults[K]> {
     if (this.#closing) return Promise.reject(new TaskFailure('closed', 'the pool is shutting down'));
+    if (options.signal?.aborted) return Promise.reject(new TaskFailure('cancelled', 'the task was cancelled before it started'));
     const deadlineAt = Date.now() + options.timeoutMs;
-    return this.#submit(this.#tier(options.memoryMb), task, options, deadlineAt) as Promise<TaskResults[K]>;
+    return this.#submit(this.#tier(options.memoryMb, options.depth ?? 0), task, options, deadlineAt) as Promise<TaskResults[K]>;
   }
 
   /**
@@ -66,22 +80,45 @@ export class StatelessPool {
     this.#unsettled++;
     return new Promise((resolve, reject) => {
       let timedOut = false;
-      const timer = setTimeout(() => {
+      let graceTimer: NodeJS.Timeout | undefined;
+      // Ends the task from the gateway's side: the caller is answered now and the thread running
+      // the task, if it has started, is terminated (Piscina replaces it).
+      const stop = (failure: TaskFailure) => {
         timedOut = true;
+        clearTimeout(timer);
+        clearTimeout(graceTimer);
+        options.signal?.removeEventListener('abort', onCancel);
         this.#settled();
-        reject(new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`));
+        reject(failure);
         this.#stopThreadRunning(tier, seq);
-      }, deadlineAt - Date.now());
+      };
+      const timer = setTimeout(() => stop(new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`)), deadlineAt - Date.now());
+      const onCancel = () => {
+        const cancelled = new TaskFailure('cancelled', 'the task was cancelled');
+        const threadId = this.#slots.threadRunning(seq);
+        if (threadId === undefined) {
+          // Not started: every worker of the tier learns to skip it, since any may pick it up.
+          for (const worker of tier.threads) this.#command(worker.threadId, { op: 'cancel', taskSeq: seq });
+          return stop(cancelled);
+        }
+        this.#command(threadId, { op: 'cancel', taskSeq: seq });
+        graceTimer = setTimeout(() => stop(cancelled), this.#options.cancelGraceMs);
+      };
+      options.signal?.addEventListener('abort', onCancel, { once: true });
       tier.run(envelope).then(
         (value) => {
           if (timedOut) return;
           clearTimeout(timer);
+          clearTimeout(graceTimer);
+          options.signal?.removeEventListener('abort', onCancel);
           this.#settled();
           resolve(value);
         },
         (err: unknown) => {
           if (timedOut) return;
           clearTimeout(timer);
+          clearTimeout(graceTimer);
+          options.signal?.removeEventListener('abort', onCancel);
           // A task that had not started when its thread died (another task on that thread
           // crashed it or ran out of time) is blameless: it runs again in what time it has left.
           if (this.#threadDied(err) && this.#slots.threadRunning(seq) === undefined) {
@@ -105,9 +142,14 @@ export class StatelessPool {
     return !this.#closing && err instanceof Error && (err.message.startsWith('worker exited') || (err as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY');
   }
 
+  #command(threadId: number, command: PoolWorkerCommand): void {
+    this.#ports.get(threadId)?.postMessage(command);
+  }
+
   stats(): TierStats[] {
-    return [...this.#tiers].map(([memoryMb, tier]) => ({
+    return [...this.#tiers.values()].map(({ memoryMb, depth, piscina: tier }) => ({
       memoryMb,
+      depth,
       threads: tier.threads.length,
       queued: tier.queueSize,
       completed: tier.completed,
@@ -130,7 +172,7 @@ export class StatelessPool {
   /** Stops every thread now; running tasks fail. */
   async destroy(): Promise<void> {
     this.#closing ??= Promise.resolve();
-    await Promise.all([...this.#tiers.values()].map((tier) => tier.destroy()));
+    await Promise.all([...this.#tiers.values()].map((tier) => tier.piscina.destroy()));
   }
 
   #idle(): Promise<void> {
@@ -144,14 +186,15 @@ export class StatelessPool {
     if (--this.#unsettled === 0) this.#onIdle?.();
   }
 
-  #tier(memoryMb: number): Piscina {
-    let tier = this.#tiers.get(memoryMb);
+  #tier(memoryMb: number, depth: number): Piscina {
+    const key = `${memoryMb}/${depth}`;
+    let tier = this.#tiers.get(key)?.piscina;
     if (!tier) {
       const o = this.#options;
       tier = new Piscina({
         filename: WORKER_FILE,
         maxThreads: o.maxThreads,
-        minThreads: memoryMb === o.defaultMemoryMb ? Math.min(o.minThreads, o.maxThreads) : 0,
+        minThreads: memoryMb === o.defaultMemoryMb && depth === 0 ? Math.min(o.minThreads, o.maxThreads) : 0,
         idleTimeout: o.idleTimeoutMs,
         maxQueue: o.maxQueue,
         concurrentTasksPerWorker: TASKS_PER_WORKER,
@@ -170,9 +213,10 @@ export class StatelessPool {
       tier.on('message', (message: unknown) => {
         if (!isSlotsAnnouncement(message)) return;
         this.#slots.add(message);
-        const port = message.instanceCalls;
-        port.on('message', (request: InstanceCallRequest) => {
-          void this.#options.routeInstanceCall(request).then((outcome) => port.postMessage({ seq: request.seq, outcome } satisfies InstanceCallReply));
+        const port = message.gatewayPort;
+        this.#ports.set(message.threadId, port);
+        port.on('message', (request: GatewayRequest) => {
+          void this.#options.routeRequest(request).then((outcome) => port.postMessage({ op: 'reply', seq: request.seq, outcome } satisfies PoolWorkerCommand));
         });
         port.unref();
       });
@@ -180,9 +224,12 @@ export class StatelessPool {
       // read its slots to tell a task that was running from one that never started.
       tier.on('workerDestroy', (worker: { id: number }) => {
         const { id } = worker;
-        setImmediate(() => this.#slots.remove(id));
+        setImmediate(() => {
+          this.#slots.remove(id);
+          this.#ports.delete(id);
+        });
       });
-      this.#tiers.set(memoryMb, tier);
+      this.#tiers.set(key, { memoryMb, depth, piscina: tier });
     }
     return tier;
   }

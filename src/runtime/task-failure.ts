@@ -4,8 +4,9 @@
  * `crashed`: its thread died (out of memory, process.exit, an uncaught error). `busy`: the
  * tier's queue is full. `closed`: the pool is shutting down. `unavailable`: the instance thread
  * it was meant for is gone (it died, or was stopped, while the task waited behind another).
+ * `cancelled`: the caller cancelled it.
  */
-export type TaskFailureReason = 'timeout' | 'crashed' | 'busy' | 'closed' | 'unavailable';
+export type TaskFailureReason = 'timeout' | 'crashed' | 'busy' | 'closed' | 'unavailable' | 'cancelled';
 
 export class TaskFailure extends Error {
   override name = 'TaskFailure';

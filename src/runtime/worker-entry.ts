@@ -6,20 +6,28 @@ import { serializeError } from '../errors.js';
 import { resultJson } from './result-json.js';
 import { createContext } from './function-context.js';
 import { ModuleCache, type LoadedModule } from './module-loader.js';
-import type { CodeRef, InstanceCallReply, Outcome, FailurePhase, TaskEnvelope, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
+import type { CodeRef, Outcome, FailurePhase, PoolWorkerCommand, TaskEnvelope, TaskResults, WireRequest, WireResponse, WorkerSettings, WorkerTask } from './protocol.js';
 import { WorkerSlots } from './running-slots.js';
-import { InstanceClient } from './instance-client.js';
+import { GatewayClient } from './gateway-client.js';
 import { MessageChannel } from 'node:worker_threads';
+import { captureConsole, LogBuffer, withLogs } from './log-capture.js';
+import { TaskControls } from './task-controls.js';
 
 const settings = workerData as WorkerSettings;
 const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
 const slots = new WorkerSlots();
-// ctx.instance() calls go out on one end of this channel; the gateway answers on the same port.
-const instanceCalls = new MessageChannel();
-const client = new InstanceClient((request) => instanceCalls.port1.postMessage(request));
-instanceCalls.port1.on('message', (reply: InstanceCallReply) => client.settle(reply.seq, reply.outcome));
-instanceCalls.port1.unref();
-slots.announce(instanceCalls.port2);
+const controls = new TaskControls();
+// ctx.instance() and ctx.invoke() calls go out on one end of this channel; the gateway answers on
+// the same port, and sends cancellations of this worker's tasks on it too.
+const gatewayPort = new MessageChannel();
+const gateway = new GatewayClient((request) => gatewayPort.port1.postMessage(request));
+gatewayPort.port1.on('message', (command: PoolWorkerCommand) => {
+  if (command.op === 'reply') gateway.settle(command.seq, command.outcome);
+  else controls.cancel(command.taskSeq);
+});
+gatewayPort.port1.unref();
+slots.announce(gatewayPort.port2);
+captureConsole();
 
 type JsonHandler = (input: unknown, ctx: unknown) => unknown;
 type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };
@@ -72,7 +80,7 @@ async function toWire(response: Response): Promise<WireResponse> {
   return { status: response.status, statusText: response.statusText, headers, body };
 }
 
-async function runFetch(loaded: LoadedModule, wire: WireRequest, ctx: unknown): Promise<TaskResults['fetch']> {
+async function runFetch(loaded: LoadedModule, wire: WireRequest, ctx: unknown): Promise<Outcome<WireResponse>> {
   let response: unknown;
   try {
     response = await (loaded.exports.default as FetchHandler).fetch(toRequest(wire), ctx);
@@ -91,24 +99,28 @@ async function runFetch(loaded: LoadedModule, wire: WireRequest, ctx: unknown): 
 
 /** Runs one task while its sequence number sits in this worker's running slots. */
 export default async function runEnvelope(envelope: TaskEnvelope): Promise<TaskResults[keyof TaskResults] | null> {
-  // Its caller has already been told it timed out; running it now would only waste the thread.
-  if (Date.now() >= envelope.deadlineAt) return null;
+  // Its caller has already been told it timed out or was cancelled; running it would only waste the thread.
+  if (Date.now() >= envelope.deadlineAt || !controls.start(envelope.seq)) return null;
   const slot = slots.claim(envelope.seq);
   try {
-    return await runTask(envelope.task);
+    return await runTask(envelope.seq, envelope.task);
   } finally {
     slots.release(slot);
+    controls.end(envelope.seq);
   }
 }
 
-async function runTask(task: WorkerTask): Promise<TaskResults[keyof TaskResults]> {
+async function runTask(seq: number, task: WorkerTask): Promise<TaskResults[keyof TaskResults]> {
   if (task.kind === 'stats') {
     return { cachedModules: modules.size, cachedBytes: modules.calculatedSize, heapUsedBytes: process.memoryUsage().heapUsed };
   }
   const loaded = load(task.code);
-  if (!loaded.ok) return loaded;
-  if (task.kind === 'load') return { ok: true, value: loaded.value.report };
-  const ctx = createContext(task.meta, client);
-  if (task.kind === 'invoke') return runJson(loaded.value, task.input, ctx);
-  return runFetch(loaded.value, task.request, ctx);
+  if (task.kind === 'load' || !loaded.ok) return loaded.ok ? { ok: true, value: loaded.value.report } : { ...loaded, logs: [] };
+  const module = loaded.value;
+  const ctx = createContext(task.meta, gateway, () => controls.signal(seq, task.meta.timeoutMs));
+  const logs = new LogBuffer(task.meta.attempt, settings.logBytes);
+  const outcome = await withLogs<Outcome<string | WireResponse>>(logs, () =>
+    task.kind === 'invoke' ? runJson(module, task.input, ctx) : runFetch(module, task.request, ctx),
+  );
+  return { ...outcome, logs: logs.drain() } as TaskResults['invoke' | 'fetch'];
 }

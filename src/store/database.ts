@@ -33,6 +33,30 @@ const MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY,
      record TEXT NOT NULL
    );`,
+  // An invocation is one JSON document; the columns beside it are what queries select on.
+  // Results live in the document; logs have their own column so listing never reads them.
+  `CREATE TABLE invocations (
+     id TEXT PRIMARY KEY,
+     function TEXT NOT NULL,
+     status TEXT NOT NULL,
+     run_at INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     parent_id TEXT,
+     idempotency_scope TEXT,
+     idempotency_key TEXT,
+     callback_at INTEGER,
+     record TEXT NOT NULL,
+     logs TEXT
+   );
+   CREATE INDEX invocations_due ON invocations (run_at) WHERE status IN ('queued', 'retrying');
+   CREATE INDEX invocations_by_status ON invocations (status, created_at);
+   CREATE INDEX invocations_by_function ON invocations (function, created_at);
+   CREATE INDEX invocations_by_parent ON invocations (parent_id) WHERE parent_id IS NOT NULL;
+   CREATE INDEX invocations_finished ON invocations (finished_at) WHERE finished_at IS NOT NULL;
+   CREATE INDEX invocations_callbacks ON invocations (callback_at) WHERE callback_at IS NOT NULL;
+   CREATE UNIQUE INDEX invocations_idempotency ON invocations (idempotency_scope, idempotency_key)
+     WHERE idempotency_key IS NOT NULL;`,
 ];
 
 /**

@@ -6,7 +6,12 @@ export interface FunctionConfig {
   timeoutMs: number;
   memoryMb: number;
   concurrency: number;
+  /** How many times a failed asynchronous invocation runs again. */
   retries: number;
+  /** The first retry's delay; each next one doubles, with jitter (invocations/retry-policy.ts). */
+  retryBackoffMs: number;
+  /** An asynchronous invocation still waiting to run this long after it was submitted fails. */
+  maxAgeMs: number;
 }
 
 /** What a module exports, found by loading it at deploy time. */
@@ -88,4 +93,68 @@ export interface GroupRecord {
   generation: number;
   createdAt: string;
   updatedAt: string;
+}
+
+export type InvocationStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Why an invocation failed or stopped: a catalogue code, what happened, and the user's error. */
+export interface InvocationError {
+  code: string;
+  message: string;
+  /** The error the user's code threw, when it threw one. */
+  error?: { name: string; message: string; stack?: string };
+}
+
+/** One line a function wrote with console.* while it ran. */
+export interface LogEntry {
+  /** Epoch milliseconds. */
+  time: number;
+  level: 'debug' | 'info' | 'log' | 'warn' | 'error' | 'trace';
+  message: string;
+  attempt: number;
+}
+
+/** Delivery of the final record to an X-Callback-Url. */
+export interface CallbackState {
+  url: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** Epoch ms of the next delivery attempt while pending. */
+  nextAt: number | null;
+  lastError: string | null;
+}
+
+/**
+ * An invocation as the store keeps it: asynchronous ones durably, synchronous and nested ones in
+ * memory. Times are epoch milliseconds here; the API shows them as ISO strings.
+ */
+export interface InvocationRecord {
+  id: string;
+  function: string;
+  version: number;
+  /** Set when the invocation is a method call on a stateful instance. */
+  instance: string | null;
+  method: string | null;
+  mode: 'sync' | 'async' | 'nested';
+  status: InvocationStatus;
+  input: unknown;
+  result: unknown;
+  error: InvocationError | null;
+  attempts: number;
+  maxAttempts: number;
+  parentId: string | null;
+  triggerId: string | null;
+  idempotencyKey: string | null;
+  /** sha256 of what was submitted with the idempotency key, to tell a replay from a reuse. */
+  requestHash: string | null;
+  callback: CallbackState | null;
+  /** When a queued or retrying invocation may run next. */
+  runAt: number;
+  /** A cancel came while it ran; if Wisp stops before the attempt ends, it ends as cancelled. */
+  cancelRequested?: boolean;
+  /** An invocation still waiting past createdAt + maxAgeMs fails without running. */
+  maxAgeMs: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
 }

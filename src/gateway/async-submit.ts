@@ -1,0 +1,42 @@
+// What every route that accepts an asynchronous invocation shares: the Idempotency-Key and
+// X-Callback-Url headers, and the 202 answer with a Location.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { WispError } from '../errors.js';
+import type { SubmitRequest } from '../invocations/invocations.js';
+import type { InvocationView } from '../invocations/invocation-record.js';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The submit options the request's headers carry, checked. */
+export function submitHeaders(request: FastifyRequest): Pick<SubmitRequest, 'idempotencyKey' | 'callbackUrl'> {
+  const key = request.headers['idempotency-key'];
+  const callback = request.headers['x-callback-url'];
+  const out: Pick<SubmitRequest, 'idempotencyKey' | 'callbackUrl'> = {};
+  if (key !== undefined) {
+    if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+      throw new WispError('INVALID_REQUEST', 'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, sent once');
+    }
+    out.idempotencyKey = key;
+  }
+  if (callback !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(callback));
+    } catch {
+      url = undefined;
+    }
+    if (typeof callback !== 'string' || !url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new WispError('INVALID_REQUEST', `X-Callback-Url must be one absolute http:// or https:// URL; got "${String(callback)}"`);
+    }
+    out.callbackUrl = url.href;
+  }
+  return out;
+}
+
+/** 202 with where to find the invocation; a replayed idempotent submit says so in a header. */
+export function accepted(reply: FastifyReply, { invocation, existed }: { invocation: InvocationView; existed: boolean }): FastifyReply {
+  reply.header('location', `/v1/invocations/${invocation.id}`);
+  reply.header('x-invocation-id', invocation.id);
+  if (existed) reply.header('idempotent-replayed', 'true');
+  return reply.code(202).send({ id: invocation.id, status: invocation.status });
+}

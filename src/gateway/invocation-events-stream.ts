@@ -1,0 +1,31 @@
+// GET /v1/invocations/{id}/events: the invocation's state changes as server-sent events. The
+// first event is its state now; the stream ends after the final one.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isFinalStatus, type InvocationView } from '../invocations/invocation-record.js';
+import type { Invocations } from '../invocations/invocations.js';
+
+/** A comment line every so often keeps proxies from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+
+export function streamInvocationEvents(invocations: Invocations, id: string, request: FastifyRequest, reply: FastifyReply): void {
+  // Throws INVOCATION_NOT_FOUND before anything is sent, so that answer is problem details.
+  const first = invocations.get(id);
+  reply.hijack();
+  const out = reply.raw;
+  out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  let seq = 0;
+  let unsubscribe: () => void = () => {};
+  const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  const stop = () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+    if (!out.writableEnded) out.end();
+  };
+  const send = (invocation: InvocationView) => {
+    out.write(`id: ${++seq}\nevent: ${invocation.status}\ndata: ${JSON.stringify(invocation)}\n\n`);
+    if (isFinalStatus(invocation.status)) stop();
+  };
+  request.raw.once('close', stop);
+  send(first);
+  if (!out.writableEnded) unsubscribe = invocations.watch(id, send);
+}

@@ -1,0 +1,100 @@
+// Asynchronous invocations: submit under a function, then read, wait on, stream, cancel, run
+// again, and read the logs and call tree of any invocation by id at /v1/invocations/{id}.
+import type { FastifyInstance } from 'fastify';
+import type { InvocationQuery } from '../store/invocation-store.js';
+import type { InvocationStatus } from '../store/records.js';
+import { accepted, submitHeaders } from './async-submit.js';
+import { treatEveryBodyAsJson } from './json-body.js';
+import { checkFunctionNames } from './name-check.js';
+import type { Services } from './services.js';
+import { streamInvocationEvents } from './invocation-events-stream.js';
+
+const STATUSES: InvocationStatus[] = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'];
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } },
+  required: ['id'],
+} as const;
+
+type IdParams = { Params: { id: string } };
+
+export async function invocationRoutes(app: FastifyInstance, { invocations, config }: Services): Promise<void> {
+  treatEveryBodyAsJson(app);
+  checkFunctionNames(app);
+
+  app.post<{ Params: { name: string }; Querystring: { version?: number } }>(
+    '/v1/functions/:name/invocations',
+    {
+      schema: {
+        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
+      },
+    },
+    async (request, reply) => {
+      const result = await invocations.submit({
+        function: request.params.name,
+        input: request.body ?? null,
+        ...(request.query.version === undefined ? {} : { version: request.query.version }),
+        ...submitHeaders(request),
+      });
+      return accepted(reply, result);
+    },
+  );
+
+  app.get<{ Querystring: Omit<InvocationQuery, 'limit'> & { limit?: number } }>(
+    '/v1/invocations',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            function: { type: 'string' },
+            status: { enum: STATUSES },
+            limit: { type: 'integer', minimum: 1, maximum: 1000 },
+            before: { type: 'string', maxLength: 64 },
+          },
+        },
+      },
+    },
+    async (request) => ({ invocations: invocations.list({ ...request.query, limit: request.query.limit ?? 100 }) }),
+  );
+
+  app.get<IdParams & { Querystring: { wait?: number } }>(
+    '/v1/invocations/:id',
+    {
+      schema: {
+        params: idParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'number', minimum: 0, maximum: config.invocations.maxWaitSeconds } } },
+      },
+    },
+    async (request) => {
+      const waitMs = (request.query.wait ?? 0) * 1000;
+      if (waitMs === 0) return invocations.get(request.params.id);
+      // A client that hangs up stops the wait.
+      const gone = new AbortController();
+      request.raw.once('close', () => gone.abort());
+      return invocations.wait(request.params.id, waitMs, gone.signal);
+    },
+  );
+
+  app.delete<IdParams>('/v1/invocations/:id', { schema: { params: idParams } }, async (request, reply) => {
+    invocations.cancel(request.params.id);
+    return reply.code(204).send();
+  });
+
+  app.post<IdParams>('/v1/invocations/:id/retry', { schema: { params: idParams } }, async (request, reply) => {
+    return accepted(reply, { invocation: invocations.retry(request.params.id), existed: false });
+  });
+
+  app.get<IdParams>('/v1/invocations/:id/logs', { schema: { params: idParams } }, async (request) => ({
+    logs: invocations.logs(request.params.id).map((entry) => ({ ...entry, time: new Date(entry.time).toISOString() })),
+  }));
+
+  app.get<IdParams>('/v1/invocations/:id/tree', { schema: { params: idParams } }, async (request) => invocations.tree(request.params.id));
+
+  app.get<IdParams>('/v1/invocations/:id/events', { schema: { params: idParams } }, (request, reply) => {
+    streamInvocationEvents(invocations, request.params.id, request, reply);
+  });
+}

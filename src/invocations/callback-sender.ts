@@ -1,0 +1,123 @@
+// Delivers the final record of an invocation submitted with X-Callback-Url: a POST signed the
+// Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature), retried with backoff
+// while the receiver fails. Delivery state is in the store, so pending callbacks survive a restart.
+import { createHmac } from 'node:crypto';
+import { request } from 'undici';
+import type { Clock, Timer } from '../common/clock.js';
+import type { InvocationStore } from '../store/invocation-store.js';
+import type { InvocationRecord } from '../store/records.js';
+import { view } from './invocation-record.js';
+import { backoffDelay, type Backoff } from './retry-policy.js';
+
+export interface CallbackSenderOptions {
+  store: InvocationStore;
+  clock: Clock;
+  /** A Standard Webhooks secret: `whsec_` and the base64 of the key bytes. */
+  secret: string;
+  maxAttempts: number;
+  backoff: Backoff;
+  timeoutMs: number;
+  log: (message: string) => void;
+}
+
+/** The signature header's value: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`. */
+export function signStandardWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+export class CallbackSender {
+  readonly #o: CallbackSenderOptions;
+  readonly #sending = new Set<string>();
+  #wake: Timer | undefined;
+  #wakeAt = Infinity;
+  #closed = false;
+  #inFlight = new Set<Promise<void>>();
+
+  constructor(options: CallbackSenderOptions) {
+    this.#o = options;
+  }
+
+  /** Sends every callback that is due, and arranges to wake for the next one. */
+  kick(): void {
+    if (this.#closed) return;
+    const now = this.#o.clock.now();
+    for (const record of this.#o.store.callbacksDue(now, 64)) {
+      if (this.#sending.has(record.id)) continue;
+      this.#sending.add(record.id);
+      const delivery = this.#deliver(record).finally(() => {
+        this.#sending.delete(record.id);
+        this.#inFlight.delete(delivery);
+        this.kick();
+      });
+      this.#inFlight.add(delivery);
+    }
+    this.#scheduleWake(now);
+  }
+
+  /** Stops sending; deliveries under way end first. Pending ones stay in the store. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#wake?.cancel();
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #scheduleWake(now: number): void {
+    const next = this.#o.store.nextCallbackAt();
+    if (next === undefined || next <= now) return;
+    if (this.#wake && this.#wakeAt <= next) return;
+    this.#wake?.cancel();
+    this.#wakeAt = next;
+    this.#wake = this.#o.clock.schedule(() => {
+      this.#wake = undefined;
+      this.#wakeAt = Infinity;
+      this.kick();
+    }, next - now);
+  }
+
+  async #deliver(record: InvocationRecord): Promise<void> {
+    const callback = record.callback!;
+    const body = JSON.stringify(view(record));
+    // One id per final record: the same on every retry of this delivery, new if the invocation
+    // is run again and finishes again.
+    const id = `${record.id}.${record.attempts}`;
+    const timestamp = Math.floor(this.#o.clock.now() / 1000);
+    let failure: string | null = null;
+    try {
+      const response = await request(callback.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'wisp-callback',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signStandardWebhook(this.#o.secret, id, timestamp, body),
+        },
+        body,
+        headersTimeout: this.#o.timeoutMs,
+        bodyTimeout: this.#o.timeoutMs,
+      });
+      await response.body.dump();
+      if (response.statusCode < 200 || response.statusCode > 299) failure = `the receiver answered ${response.statusCode}`;
+    } catch (err) {
+      failure = `cannot reach the receiver: ${(err as Error).message}`;
+    }
+    // Read again: the invocation may have been run again while the request was out.
+    const current = this.#o.store.get(record.id);
+    if (!current?.callback || current.attempts !== record.attempts || current.finishedAt === null) return;
+    const state = current.callback;
+    state.attempts += 1;
+    state.lastError = failure;
+    if (failure === null) {
+      state.status = 'delivered';
+      state.nextAt = null;
+    } else if (state.attempts >= this.#o.maxAttempts) {
+      state.status = 'failed';
+      state.nextAt = null;
+      this.#o.log(`callback for invocation ${record.id} to ${state.url} failed ${state.attempts} times; giving up: ${failure}`);
+    } else {
+      state.nextAt = this.#o.clock.now() + backoffDelay(state.attempts, this.#o.backoff, this.#o.clock.random());
+    }
+    this.#o.store.save(current);
+  }
+}

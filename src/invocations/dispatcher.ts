@@ -1,0 +1,239 @@
+// The asynchronous queue's engine: takes due invocations from the store, runs them (on the pool,
+// or as a method call on an instance), and records how each attempt ended: succeeded, retrying
+// after a backoff, failed, or cancelled. It honours each function's concurrency limit (shared with
+// synchronous calls) and a cap on how many asynchronous invocations run at once.
+import type { Clock, Timer } from '../common/clock.js';
+import { WispError } from '../errors.js';
+import type { InstanceManager } from '../instances/instance-manager.js';
+import type { Registry } from '../registry/registry.js';
+import type { InvocationStore } from '../store/invocation-store.js';
+import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
+import type { InvocationEvents } from './invocation-events.js';
+import { finish, invocationError } from './invocation-record.js';
+import type { CallReport, Invoker } from './invoker.js';
+import { JsonText } from './json-text.js';
+import { backoffDelay, shouldRetry } from './retry-policy.js';
+
+export interface DispatcherOptions {
+  store: InvocationStore;
+  registry: Registry;
+  invoker: Invoker;
+  instances: InstanceManager;
+  events: InvocationEvents;
+  clock: Clock;
+  /** How many asynchronous invocations may run at once. */
+  maxRunning: number;
+  /** The longest backoff between two attempts. */
+  maxBackoffMs: number;
+  /** Told when an invocation reaches a final state (callbacks go out then). */
+  onFinal: () => void;
+  log: (message: string) => void;
+}
+
+type Report = Pick<CallReport, 'ok' | 'logs'> & ({ ok: true; json: string } | { ok: false; error: WispError; retriable: boolean });
+
+export class Dispatcher {
+  readonly #o: DispatcherOptions;
+  /** Running invocations, with the controller that cancels each. */
+  readonly #running = new Map<string, AbortController>();
+  #wake: Timer | undefined;
+  #wakeAt = Infinity;
+  #pumpQueued = false;
+  #closed = false;
+
+  constructor(options: DispatcherOptions) {
+    this.#o = options;
+  }
+
+  /** Looks for due work soon (coalesced: many kicks in one tick make one pass). */
+  kick(): void {
+    if (this.#pumpQueued || this.#closed) return;
+    this.#pumpQueued = true;
+    setImmediate(() => {
+      this.#pumpQueued = false;
+      this.#pump();
+    });
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  isRunning(id: string): boolean {
+    return this.#running.has(id);
+  }
+
+  /** Cancels a running invocation; its attempt ends as `cancelled` once it stops. */
+  cancelRunning(id: string): boolean {
+    const controller = this.#running.get(id);
+    if (!controller) return false;
+    controller.abort();
+    return true;
+  }
+
+  /**
+   * After a restart: an invocation left `running` was cut off by the stop and runs again
+   * (at-least-once). That attempt was not the function's failure, so it does not use up a retry.
+   */
+  recover(): void {
+    const now = this.#o.clock.now();
+    for (const record of this.#o.store.withStatus('running')) {
+      if (record.cancelRequested) {
+        finish(record, 'cancelled', now, { error: cancelledError(record) });
+        this.#o.onFinal();
+      } else {
+        record.status = 'retrying';
+        record.runAt = now;
+        record.maxAttempts += 1;
+      }
+      this.#o.store.save(record);
+    }
+    this.kick();
+  }
+
+  /** Stops taking new work; running attempts still finish and are recorded. */
+  close(): void {
+    this.#closed = true;
+    this.#wake?.cancel();
+  }
+
+  #pump(): void {
+    if (this.#closed) return;
+    const skip = new Set<string>();
+    const now = this.#o.clock.now();
+    while (this.#running.size < this.#o.maxRunning) {
+      const free = this.#o.maxRunning - this.#running.size;
+      const due = this.#o.store.due(now, free + skip.size + 8, [...skip]).filter((record) => !this.#running.has(record.id));
+      if (due.length === 0) break;
+      let started = 0;
+      for (const record of due) {
+        if (this.#running.size >= this.#o.maxRunning) break;
+        if (this.#start(record, now, skip)) started++;
+      }
+      if (started === 0) break;
+    }
+    this.#scheduleWake(now);
+  }
+
+  /** Wakes the pump when the next queued or retrying invocation falls due. */
+  #scheduleWake(now: number): void {
+    const next = this.#o.store.nextRunAt();
+    if (next === undefined || next <= now) {
+      // Due work left behind is waiting for a free slot; a finishing attempt kicks the pump.
+      return;
+    }
+    if (this.#wake && this.#wakeAt <= next) return;
+    this.#wake?.cancel();
+    this.#wakeAt = next;
+    this.#wake = this.#o.clock.schedule(() => {
+      this.#wake = undefined;
+      this.#wakeAt = Infinity;
+      this.#pump();
+    }, next - now);
+  }
+
+  /** Starts one attempt; false when the function is at its concurrency limit. */
+  #start(record: InvocationRecord, now: number, skip: Set<string>): boolean {
+    if (now - record.createdAt > record.maxAgeMs) {
+      const error = new WispError('EVENT_AGE_EXCEEDED', `the invocation waited ${now - record.createdAt} ms, past its maximum age of ${record.maxAgeMs} ms, and did not run`);
+      this.#end(record, 'failed', { error: invocationError(error) }, []);
+      return true;
+    }
+    let version: VersionRecord | undefined;
+    if (record.instance === null) {
+      version = this.#version(record);
+      if (version && !this.#o.invoker.hasCapacity(version)) {
+        skip.add(record.function);
+        return false;
+      }
+    }
+    record.status = 'running';
+    record.attempts += 1;
+    record.startedAt ??= now;
+    this.#o.store.save(record);
+    this.#o.events.publish(record);
+    const controller = new AbortController();
+    this.#running.set(record.id, controller);
+    void this.#attempt(record, controller.signal).then(
+      (report) => this.#complete(record, controller.signal, report),
+      (err: unknown) => {
+        this.#o.log(`invocation ${record.id}: attempt failed unexpectedly: ${String(err)}`);
+        this.#complete(record, controller.signal, { ok: false, error: new WispError('INTERNAL_ERROR', String(err)), retriable: true, logs: [] });
+      },
+    );
+    return true;
+  }
+
+  async #attempt(record: InvocationRecord, signal: AbortSignal): Promise<Report> {
+    if (record.instance === null) {
+      return this.#o.invoker.call(record.function, record.input, {
+        invocationId: record.id,
+        version: record.version,
+        attempt: record.attempts,
+        durable: true,
+        signal,
+      });
+    }
+    try {
+      const args = Array.isArray(record.input) ? record.input : [record.input];
+      return { ok: true, json: await this.#o.instances.call(record.instance, record.method!, args), logs: [] };
+    } catch (err) {
+      const error = err instanceof WispError ? err : new WispError('INTERNAL_ERROR', String(err));
+      return { ok: false, error, retriable: error.code !== 'INSTANCE_NOT_FOUND', logs: [] };
+    }
+  }
+
+  #complete(record: InvocationRecord, signal: AbortSignal, report: Report): void {
+    this.#running.delete(record.id);
+    if (signal.aborted || record.cancelRequested) {
+      this.#end(record, 'cancelled', { error: cancelledError(record) }, report.logs);
+    } else if (report.ok) {
+      this.#end(record, 'succeeded', { result: new JsonText(report.json) }, report.logs);
+    } else if (shouldRetry({ code: report.error.code, retriable: report.retriable, attempts: record.attempts, maxAttempts: record.maxAttempts })) {
+      const base = this.#version(record)?.config.retryBackoffMs ?? 1000;
+      const delay = backoffDelay(record.attempts, { baseMs: base, maxMs: this.#o.maxBackoffMs }, this.#o.clock.random());
+      record.status = 'retrying';
+      record.error = invocationError(report.error);
+      record.runAt = this.#o.clock.now() + delay;
+      this.#save(record, report.logs);
+    } else {
+      this.#end(record, 'failed', { error: invocationError(report.error) }, report.logs);
+    }
+    this.kick();
+  }
+
+  #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): void {
+    finish(record, status, this.#o.clock.now(), outcome);
+    this.#save(record, logs);
+    this.#o.onFinal();
+  }
+
+  #version(record: InvocationRecord): VersionRecord | undefined {
+    return versionOf(this.#o.registry, record);
+  }
+
+  #save(record: InvocationRecord, logs: LogEntry[]): void {
+    try {
+      this.#o.store.save(record);
+      this.#o.store.appendLogs(record.id, logs);
+    } catch (err) {
+      // The record stays `running` on disk, so the next start runs it again: late, not lost.
+      this.#o.log(`invocation ${record.id}: cannot record its ${record.status} state: ${String(err)}`);
+      return;
+    }
+    this.#o.events.publish(record);
+  }
+}
+
+/** The version an invocation runs, if the function still has it. */
+function versionOf(registry: Registry, record: InvocationRecord): VersionRecord | undefined {
+  try {
+    return registry.resolve(record.function, record.version);
+  } catch {
+    return undefined;
+  }
+}
+
+export function cancelledError(record: InvocationRecord): ReturnType<typeof invocationError> {
+  return invocationError(new WispError('INVOCATION_CANCELLED', `invocation ${record.id} was cancelled`));
+}

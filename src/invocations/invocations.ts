@@ -1,0 +1,237 @@
+// Invocations as the API sees them: submit asynchronous ones (durably, with idempotency keys and
+// callbacks), read any one (durable records first, then the in-memory record of synchronous and
+// nested calls), wait on one, cancel, run again, read logs and call trees. The dispatcher runs the
+// queue; the callback sender delivers results; this file ties them to the store.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Clock, Timer } from '../common/clock.js';
+import { WispError } from '../errors.js';
+import type { InstanceManager } from '../instances/instance-manager.js';
+import type { Registry } from '../registry/registry.js';
+import type { InvocationQuery, InvocationStore } from '../store/invocation-store.js';
+import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
+import type { CallbackSender } from './callback-sender.js';
+import { cancelledError, type Dispatcher } from './dispatcher.js';
+import type { InvocationEvents } from './invocation-events.js';
+import { finish, isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
+import type { SyncHistory } from './sync-history.js';
+import { WriteBatcher } from './write-batcher.js';
+
+export interface SubmitRequest {
+  function: string;
+  version?: number;
+  input: unknown;
+  /** Set for a method call on an instance; `function` is then ignored. */
+  instance?: { id: string; method: string };
+  idempotencyKey?: string;
+  callbackUrl?: string;
+  triggerId?: string;
+}
+
+export interface InvocationsOptions {
+  store: InvocationStore;
+  history: SyncHistory;
+  registry: Registry;
+  instances: InstanceManager;
+  events: InvocationEvents;
+  dispatcher: Dispatcher;
+  callbacks: CallbackSender;
+  clock: Clock;
+  /** Final records older than this are purged. */
+  retentionMs: number;
+  log: (message: string) => void;
+}
+
+/** A call tree: an invocation and the ctx.invoke() calls it made, recursively. */
+export type InvocationTree = InvocationView & { children: InvocationTree[] };
+
+const MAX_TREE_NODES = 1000;
+const PURGE_EVERY_MS = 3_600_000;
+
+export class Invocations {
+  readonly #o: InvocationsOptions;
+  readonly #batcher: WriteBatcher;
+  #purgeTimer: Timer | undefined;
+
+  constructor(options: InvocationsOptions) {
+    this.#o = options;
+    this.#batcher = new WriteBatcher(options.store);
+  }
+
+  /** Accepts an asynchronous invocation once it is durably recorded. */
+  async submit(request: SubmitRequest): Promise<{ invocation: InvocationView; existed: boolean }> {
+    const target = this.#target(request);
+    const config = target.version.config;
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([target.version.version, request.instance?.method ?? null, request.input ?? null]))
+      .digest('base64url');
+    const record = newRecord({
+      id: randomUUID(),
+      function: target.version.name,
+      version: target.version.version,
+      mode: 'async',
+      input: request.input ?? null,
+      instance: request.instance?.id ?? null,
+      method: request.instance?.method ?? null,
+      maxAttempts: 1 + config.retries,
+      maxAgeMs: config.maxAgeMs,
+      triggerId: request.triggerId ?? null,
+      idempotencyKey: request.idempotencyKey ?? null,
+      requestHash: request.idempotencyKey === undefined ? null : requestHash,
+      callbackUrl: request.callbackUrl ?? null,
+      now: this.#o.clock.now(),
+    });
+    const { record: stored, existed } = await this.#batcher.insert(record);
+    if (existed && stored.requestHash !== requestHash) {
+      throw new WispError(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key "${request.idempotencyKey}" was used for invocation ${stored.id} with a different request; use a new key for a new request`,
+        { invocationId: stored.id },
+      );
+    }
+    if (!existed) this.#o.dispatcher.kick();
+    return { invocation: view(stored), existed };
+  }
+
+  /** The function version (and instance) a submission targets; fails now, not when it runs. */
+  #target(request: SubmitRequest): { version: VersionRecord } {
+    if (!request.instance) {
+      const version = this.#o.registry.resolve(request.function, request.version);
+      if (!version.exports.handler) {
+        throw new WispError('NO_JSON_HANDLER', `function "${version.name}" version ${version.version} has no default function export to invoke`);
+      }
+      return { version };
+    }
+    const instance = this.#o.instances.get(request.instance.id);
+    return { version: this.#o.registry.resolve(instance.function, instance.version) };
+  }
+
+  get(id: string): InvocationView {
+    return view(this.#record(id));
+  }
+
+  #record(id: string): InvocationRecord {
+    const record = this.#o.store.get(id) ?? this.#o.history.get(id);
+    if (!record) throw new WispError('INVOCATION_NOT_FOUND', `no invocation "${id}"; finished invocations are kept for a limited time`);
+    return record;
+  }
+
+  list(query: InvocationQuery): InvocationView[] {
+    return this.#o.store.list(query).map(view);
+  }
+
+  /** Resolves when the invocation is final, or after `ms` with its state then. */
+  async wait(id: string, ms: number, signal?: AbortSignal): Promise<InvocationView> {
+    const record = this.#record(id);
+    if (isFinal(record) || ms <= 0 || record.mode !== 'async') return view(record);
+    return new Promise((resolve) => {
+      const done = () => {
+        unsubscribe();
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve(this.get(id));
+      };
+      const unsubscribe = this.#o.events.subscribe(id, (changed) => {
+        if (isFinal(changed)) done();
+      });
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** Calls `listener` with every state change of `id` until it is final or unsubscribed. */
+  watch(id: string, listener: (invocation: InvocationView) => void): () => void {
+    return this.#o.events.subscribe(id, (record) => listener(view(record)));
+  }
+
+  /** Cancels: a waiting invocation at once; a running one once its attempt stops. */
+  cancel(id: string): InvocationView {
+    const record = this.#record(id);
+    if (isFinal(record)) {
+      throw new WispError('INVOCATION_FINISHED', `invocation ${id} already ${record.status}; only a queued, retrying or running invocation can be cancelled`);
+    }
+    if (record.mode !== 'async') {
+      throw new WispError('INVALID_REQUEST', `invocation ${id} is ${record.mode}; only asynchronous invocations can be cancelled`);
+    }
+    if (record.status === 'running' && this.#o.dispatcher.isRunning(id)) {
+      record.cancelRequested = true;
+      this.#o.store.save(record);
+      this.#o.dispatcher.cancelRunning(id);
+      return view(record);
+    }
+    finish(record, 'cancelled', this.#o.clock.now(), { error: cancelledError(record) });
+    this.#o.store.save(record);
+    this.#o.events.publish(record);
+    this.#o.callbacks.kick();
+    return view(record);
+  }
+
+  /** Runs a failed or cancelled invocation again, with the same id and a fresh set of retries. */
+  retry(id: string): InvocationView {
+    const record = this.#o.store.get(id);
+    if (!record) {
+      // A synchronous record in memory is not something Wisp can run again: it kept no input.
+      throw new WispError('INVOCATION_NOT_FOUND', `no asynchronous invocation "${id}"`);
+    }
+    if (record.status !== 'failed' && record.status !== 'cancelled') {
+      throw new WispError('INVOCATION_NOT_FINISHED', `invocation ${id} is ${record.status}; only a failed or cancelled invocation can be run again`);
+    }
+    const retries = this.#o.registry.resolve(record.function, record.version).config.retries;
+    const now = this.#o.clock.now();
+    Object.assign(record, { status: 'queued', runAt: now, createdAt: now, maxAttempts: record.attempts + 1 + retries, result: null, finishedAt: null });
+    delete record.cancelRequested;
+    if (record.callback) Object.assign(record.callback, { status: 'pending', attempts: 0, nextAt: null, lastError: null });
+    this.#o.store.save(record);
+    this.#o.events.publish(record);
+    this.#o.dispatcher.kick();
+    return view(record);
+  }
+
+  logs(id: string): LogEntry[] {
+    const logs = this.#o.store.logs(id) ?? this.#o.history.logs(id);
+    if (!logs) throw new WispError('INVOCATION_NOT_FOUND', `no invocation "${id}"; finished invocations are kept for a limited time`);
+    return logs;
+  }
+
+  tree(id: string): InvocationTree {
+    let budget = MAX_TREE_NODES;
+    const build = (record: InvocationRecord): InvocationTree => {
+      budget--;
+      const children = [...this.#o.store.children(record.id), ...this.#o.history.children(record.id)];
+      return { ...view(record), children: children.filter(() => budget-- > 0).map((child) => build(child)) };
+    };
+    return build(this.#record(id));
+  }
+
+  /** Where a finished synchronous or nested call is recorded: with its durable root, or in memory. */
+  recordCall(record: InvocationRecord, logs: LogEntry[], durable: boolean): void {
+    if (!durable) return this.#o.history.add(record, logs);
+    try {
+      this.#o.store.insertAll([record]);
+      this.#o.store.appendLogs(record.id, logs);
+    } catch (err) {
+      this.#o.log(`cannot record nested invocation ${record.id}: ${String(err)}`);
+    }
+  }
+
+  /** After a restart: interrupted attempts run again, and pending callbacks go out. */
+  recover(): void {
+    this.#o.dispatcher.recover();
+    this.#o.callbacks.kick();
+    this.#purge();
+  }
+
+  #purge(): void {
+    try {
+      this.#o.store.purgeFinishedBefore(this.#o.clock.now() - this.#o.retentionMs);
+    } catch (err) {
+      this.#o.log(`cannot purge old invocations: ${String(err)}`);
+    }
+    this.#purgeTimer = this.#o.clock.schedule(() => this.#purge(), Math.min(PURGE_EVERY_MS, this.#o.retentionMs));
+  }
+
+  async close(): Promise<void> {
+    this.#purgeTimer?.cancel();
+    this.#o.dispatcher.close();
+    await this.#o.callbacks.close();
+  }
+}
