@@ -2,12 +2,12 @@
 import type { Test } from 'tap';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { readFileSync } from 'node:fs';
-import { buildApp } from '../../dist/app.js';
+import { buildApp, type AppOptions } from '../../dist/app.js';
 import { loadConfig, type ConfigOverrides } from '../../dist/config.js';
 
 export type App = FastifyInstance;
 
-export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDir = t.testdir()): Promise<App> {
+export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDir = t.testdir(), options: AppOptions = {}): Promise<App> {
   const config = loadConfig({
     env: {},
     overrides: {
@@ -17,7 +17,7 @@ export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDi
       pool: { minThreads: 0, ...overrides.pool },
     },
   });
-  const app = await buildApp(config);
+  const app = await buildApp(config, options);
   t.teardown(() => app.close());
   return app;
 }
