@@ -56,6 +56,6 @@ export function captureConsole(): void {
 }
 
 /** Runs `fn` with console output going to `buffer`, including output from what it awaits. */
-export function withLogs<T>(buffer: LogBuffer, fn: () => Promise<T>): Promise<T> {
+export function withLogs<T>(buffer: LogBuffer, fn: () => T): T {
   return scope.run(buffer, fn);
 }

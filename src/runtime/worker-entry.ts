@@ -17,13 +17,20 @@ const settings = workerData as WorkerSettings;
 const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
 const slots = new WorkerSlots();
 const controls = new TaskControls();
+/** The log buffer of each running task, so code run on its behalf from outside logs there too. */
+const logBuffers = new Map<number, LogBuffer>();
 // ctx.instance() and ctx.invoke() calls go out on one end of this channel; the gateway answers on
 // the same port, and sends cancellations of this worker's tasks on it too.
 const gatewayPort = new MessageChannel();
 const gateway = new GatewayClient((request) => gatewayPort.port1.postMessage(request));
 gatewayPort.port1.on('message', (command: PoolWorkerCommand) => {
   if (command.op === 'reply') gateway.settle(command.seq, command.outcome);
-  else controls.cancel(command.taskSeq);
+  else {
+    // Abort listeners run inside this call: give them the task's log scope, not the port's.
+    const buffer = logBuffers.get(command.taskSeq);
+    if (buffer) withLogs(buffer, () => controls.cancel(command.taskSeq));
+    else controls.cancel(command.taskSeq);
+  }
 });
 gatewayPort.port1.unref();
 slots.announce(gatewayPort.port2);
@@ -119,8 +126,13 @@ async function runTask(seq: number, task: WorkerTask): Promise<TaskResults[keyof
   const module = loaded.value;
   const ctx = createContext(task.meta, gateway, () => controls.signal(seq, task.meta.timeoutMs));
   const logs = new LogBuffer(task.meta.attempt, settings.logBytes);
-  const outcome = await withLogs<Outcome<string | WireResponse>>(logs, () =>
-    task.kind === 'invoke' ? runJson(module, task.input, ctx) : runFetch(module, task.request, ctx),
-  );
-  return { ...outcome, logs: logs.drain() } as TaskResults['invoke' | 'fetch'];
+  logBuffers.set(seq, logs);
+  try {
+    const outcome = await withLogs<Promise<Outcome<string | WireResponse>>>(logs, () =>
+      task.kind === 'invoke' ? runJson(module, task.input, ctx) : runFetch(module, task.request, ctx),
+    );
+    return { ...outcome, logs: logs.drain() } as TaskResults['invoke' | 'fetch'];
+  } finally {
+    logBuffers.delete(seq);
+  }
 }
