@@ -110,6 +110,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
   const events = new InvocationEvents();
   const callbacks = new CallbackSender({
     store,
+    events,
     clock,
     secret: callbackSecret(config.invocations.callbacks.secret, config.dataDir),
     maxAttempts: config.invocations.callbacks.maxAttempts,

@@ -6,11 +6,13 @@ import { request } from 'undici';
 import type { Clock, Timer } from '../common/clock.js';
 import type { InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord } from '../store/records.js';
+import type { InvocationEvents } from './invocation-events.js';
 import { view } from './invocation-record.js';
 import { backoffDelay, type Backoff } from './retry-policy.js';
 
 export interface CallbackSenderOptions {
   store: InvocationStore;
+  events: InvocationEvents;
   clock: Clock;
   /** A Standard Webhooks secret: `whsec_` and the base64 of the key bytes. */
   secret: string;
@@ -119,5 +121,6 @@ export class CallbackSender {
       state.nextAt = this.#o.clock.now() + backoffDelay(state.attempts, this.#o.backoff, this.#o.clock.random());
     }
     this.#o.store.save(current);
+    this.#o.events.publish(current);
   }
 }
