@@ -29,6 +29,7 @@ import { InvocationEvents } from './invocations/invocation-events.js';
 import { Invocations } from './invocations/invocations.js';
 import { callbackSecret } from './invocations/signing-secret.js';
 import { SyncHistory } from './invocations/sync-history.js';
+import { WriteBatcher } from './invocations/write-batcher.js';
 import { SqliteInvocationStore } from './store/invocation-store.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
@@ -107,6 +108,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     record: (record, logs, durable) => invocations.recordCall(record, logs, durable),
   });
   const store = new SqliteInvocationStore(db);
+  const writes = new WriteBatcher(store);
   const events = new InvocationEvents();
   const callbacks = new CallbackSender({
     store,
@@ -120,6 +122,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
   });
   const dispatcher = new Dispatcher({
     store,
+    writes,
     registry,
     invoker,
     instances,
@@ -132,6 +135,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
   });
   const invocations: Invocations = new Invocations({
     store,
+    writes,
     history,
     registry,
     instances,
@@ -142,7 +146,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     retentionMs: config.invocations.retentionMs,
     log,
   });
-  return { config, registry, pool, invoker, invocations, instances, groups, resources };
+  return { config, registry, pool, invoker, invocations, instances, groups, resources, writes };
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -173,6 +177,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await services.groups.close();
     await services.instances.close();
     await services.pool.close();
+    // Attempts that ended while the pool closed have their state changes waiting to commit.
+    await services.writes.flushed();
     services.registry.close();
   });
 

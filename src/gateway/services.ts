@@ -3,6 +3,7 @@ import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { Invoker } from '../invocations/invoker.js';
+import type { WriteBatcher } from '../invocations/write-batcher.js';
 import type { Registry } from '../registry/registry.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
@@ -13,6 +14,8 @@ export interface Services {
   registry: Registry;
   invoker: Invoker;
   invocations: Invocations;
+  /** Group commit of invocation records; flushed before the store closes. */
+  writes: WriteBatcher;
   pool: StatelessPool;
   instances: InstanceManager;
   groups: GroupManager;

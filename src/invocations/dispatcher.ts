@@ -13,9 +13,12 @@ import { finish, invocationError } from './invocation-record.js';
 import type { CallReport, Invoker } from './invoker.js';
 import { JsonText } from './json-text.js';
 import { backoffDelay, shouldRetry } from './retry-policy.js';
+import type { WriteBatcher } from './write-batcher.js';
 
 export interface DispatcherOptions {
   store: InvocationStore;
+  /** Group commit: state changes of many invocations share one transaction. */
+  writes: WriteBatcher;
   registry: Registry;
   invoker: Invoker;
   instances: InstanceManager;
@@ -36,6 +39,8 @@ export class Dispatcher {
   readonly #o: DispatcherOptions;
   /** Running invocations, with the controller that cancels each. */
   readonly #running = new Map<string, AbortController>();
+  /** Invocations whose end is decided but not yet committed; the store still shows them waiting. */
+  readonly #ending = new Set<string>();
   #wake: Timer | undefined;
   #wakeAt = Infinity;
   #pumpQueued = false;
@@ -103,7 +108,7 @@ export class Dispatcher {
     const now = this.#o.clock.now();
     while (this.#running.size < this.#o.maxRunning) {
       const free = this.#o.maxRunning - this.#running.size;
-      const due = this.#o.store.due(now, free + skip.size + 8, [...skip]).filter((record) => !this.#running.has(record.id));
+      const due = this.#o.store.due(now, free + skip.size + 8, [...skip]).filter((record) => !this.#running.has(record.id) && !this.#ending.has(record.id));
       if (due.length === 0) break;
       let started = 0;
       for (const record of due) {
@@ -150,8 +155,9 @@ export class Dispatcher {
     record.status = 'running';
     record.attempts += 1;
     record.startedAt ??= now;
-    this.#o.store.save(record);
-    this.#o.events.publish(record);
+    // The attempt starts before this is committed: if Wisp dies first, the record still says
+    // queued and the invocation runs again, which at-least-once allows.
+    this.#save(record, []);
     const controller = new AbortController();
     this.#running.set(record.id, controller);
     void this.#attempt(record, controller.signal).then(
@@ -204,24 +210,34 @@ export class Dispatcher {
 
   #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): void {
     finish(record, status, this.#o.clock.now(), outcome);
-    this.#save(record, logs);
-    this.#o.onFinal();
+    this.#ending.add(record.id);
+    void this.#save(record, logs).then(() => {
+      this.#ending.delete(record.id);
+      this.#o.onFinal();
+    });
   }
 
   #version(record: InvocationRecord): VersionRecord | undefined {
     return versionOf(this.#o.registry, record);
   }
 
-  #save(record: InvocationRecord, logs: LogEntry[]): void {
+  /** Stores the record's state (in the next group commit), then tells whoever waits on it. */
+  async #save(record: InvocationRecord, logs: LogEntry[]): Promise<void> {
+    // A snapshot: the record object changes on while this write waits for its turn. Shallow is
+    // enough: fields are replaced, never changed in place, except the callback's.
+    const snapshot: InvocationRecord = { ...record, callback: record.callback && { ...record.callback } };
     try {
-      this.#o.store.save(record);
-      this.#o.store.appendLogs(record.id, logs);
+      await this.#o.writes.write(() => {
+        this.#o.store.save(snapshot);
+        this.#o.store.appendLogs(snapshot.id, logs);
+      });
     } catch (err) {
-      // The record stays `running` on disk, so the next start runs it again: late, not lost.
+      // The record stays as it was on disk (queued or running), so the next start runs it
+      // again: late, not lost.
       this.#o.log(`invocation ${record.id}: cannot record its ${record.status} state: ${String(err)}`);
       return;
     }
-    this.#o.events.publish(record);
+    this.#o.events.publish(snapshot);
   }
 }
 

@@ -14,7 +14,7 @@ import { cancelledError, type Dispatcher } from './dispatcher.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { finish, isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
 import type { SyncHistory } from './sync-history.js';
-import { WriteBatcher } from './write-batcher.js';
+import type { WriteBatcher } from './write-batcher.js';
 
 export interface SubmitRequest {
   function: string;
@@ -29,6 +29,8 @@ export interface SubmitRequest {
 
 export interface InvocationsOptions {
   store: InvocationStore;
+  /** Group commit, shared with the dispatcher. */
+  writes: WriteBatcher;
   history: SyncHistory;
   registry: Registry;
   instances: InstanceManager;
@@ -49,12 +51,10 @@ const PURGE_EVERY_MS = 3_600_000;
 
 export class Invocations {
   readonly #o: InvocationsOptions;
-  readonly #batcher: WriteBatcher;
   #purgeTimer: Timer | undefined;
 
   constructor(options: InvocationsOptions) {
     this.#o = options;
-    this.#batcher = new WriteBatcher(options.store);
   }
 
   /** Accepts an asynchronous invocation once it is durably recorded. */
@@ -80,7 +80,7 @@ export class Invocations {
       callbackUrl: request.callbackUrl ?? null,
       now: this.#o.clock.now(),
     });
-    const { record: stored, existed } = await this.#batcher.insert(record);
+    const { record: stored, existed } = await this.#o.writes.write(() => this.#o.store.insert(record));
     if (existed && stored.requestHash !== requestHash) {
       throw new WispError(
         'IDEMPOTENCY_KEY_REUSED',
@@ -205,12 +205,12 @@ export class Invocations {
   /** Where a finished synchronous or nested call is recorded: with its durable root, or in memory. */
   recordCall(record: InvocationRecord, logs: LogEntry[], durable: boolean): void {
     if (!durable) return this.#o.history.add(record, logs);
-    try {
-      this.#o.store.insertAll([record]);
-      this.#o.store.appendLogs(record.id, logs);
-    } catch (err) {
-      this.#o.log(`cannot record nested invocation ${record.id}: ${String(err)}`);
-    }
+    this.#o.writes
+      .write(() => {
+        this.#o.store.insert(record);
+        this.#o.store.appendLogs(record.id, logs);
+      })
+      .catch((err: unknown) => this.#o.log(`cannot record nested invocation ${record.id}: ${String(err)}`));
   }
 
   /** After a restart: interrupted attempts run again, and pending callbacks go out. */

@@ -17,8 +17,8 @@ export interface Inserted {
 
 /** Durable invocation records and the queue they form. Implementations: SQLite (below); Redis later. */
 export interface InvocationStore {
-  /** Inserts every record in one durable transaction; a known idempotency key yields the stored one. */
-  insertAll(records: readonly InvocationRecord[]): Inserted[];
+  /** Inserts the record; when its idempotency key is known, yields the stored one instead. */
+  insert(record: InvocationRecord): Inserted;
   save(record: InvocationRecord): void;
   get(id: string): InvocationRecord | undefined;
   appendLogs(id: string, entries: readonly LogEntry[]): void;
@@ -34,6 +34,8 @@ export interface InvocationStore {
   nextCallbackAt(): number | undefined;
   /** Deletes final invocations that finished before `time`; returns how many. */
   purgeFinishedBefore(time: number): number;
+  /** Runs `work` (calls to this store) as one transaction: all of it is stored, or none. */
+  transaction<T>(work: () => T): T;
 }
 
 /** The idempotency key's scope: the function, or the instance and method an invocation calls. */
@@ -53,7 +55,6 @@ export class SqliteInvocationStore implements InvocationStore {
   readonly #update;
   readonly #get;
   readonly #byKey;
-  readonly #insertAll;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -65,10 +66,9 @@ export class SqliteInvocationStore implements InvocationStore {
     this.#update = db.prepare(`UPDATE invocations SET ${columns} WHERE id = ?`);
     this.#get = db.prepare('SELECT record FROM invocations WHERE id = ?');
     this.#byKey = db.prepare('SELECT record FROM invocations WHERE idempotency_scope = ? AND idempotency_key = ?');
-    this.#insertAll = db.transaction((records: readonly InvocationRecord[]) => records.map((record) => this.#insertOne(record)));
   }
 
-  #insertOne(record: InvocationRecord): Inserted {
+  insert(record: InvocationRecord): Inserted {
     const scope = record.idempotencyKey === null ? null : idempotencyScope(record);
     const { changes } = this.#insert.run(
       record.id,
@@ -90,8 +90,8 @@ export class SqliteInvocationStore implements InvocationStore {
     return { record: existing, existed: true };
   }
 
-  insertAll(records: readonly InvocationRecord[]): Inserted[] {
-    return this.#insertAll(records) as Inserted[];
+  transaction<T>(work: () => T): T {
+    return this.#db.transaction(work)() as T;
   }
 
   save(record: InvocationRecord): void {
