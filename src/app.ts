@@ -105,7 +105,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     registry,
     pool,
     maxDepth: config.invocations.maxDepth,
-    record: (record, logs, durable) => invocations.recordCall(record, logs, durable),
+    record: (call, durable) => invocations.recordCall(call, durable),
   });
   const store = new SqliteInvocationStore(db);
   const writes = new WriteBatcher(store);

@@ -1,11 +1,10 @@
 // Invocation records: how they are made, how a failure is written into one, and how the API shows
 // them (ISO times, no internals).
-import { WispError } from '../errors.js';
-import { userErrorExtension } from '../runtime/user-error.js';
+import type { WispError } from '../errors.js';
 import { plainResult } from './json-text.js';
 import type { InvocationError, InvocationRecord, InvocationStatus } from '../store/records.js';
 
-export const FINAL_STATUSES: ReadonlySet<InvocationStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+const FINAL_STATUSES: ReadonlySet<InvocationStatus> = new Set(['succeeded', 'failed', 'cancelled']);
 
 export const isFinalStatus = (status: InvocationStatus): boolean => FINAL_STATUSES.has(status);
 
@@ -127,9 +126,4 @@ export function finish(record: InvocationRecord, status: InvocationStatus, now: 
   record.error = outcome.error ?? null;
   record.finishedAt = now;
   if (record.callback) record.callback.nextAt = now;
-}
-
-/** The error recorded for a user error that is not a WispError (a nested caller's, say). */
-export function errorFromUser(code: WispError['code'], message: string, error: Parameters<typeof userErrorExtension>[0]): InvocationError {
-  return { code, message, ...userErrorExtension(error) };
 }

@@ -9,6 +9,7 @@ import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Registry } from '../registry/registry.js';
 import type { InvocationQuery, InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
+import { toRecord, type CallSummary } from './call-summary.js';
 import type { CallbackSender } from './callback-sender.js';
 import { cancelledError, type Dispatcher } from './dispatcher.js';
 import type { InvocationEvents } from './invocation-events.js';
@@ -203,12 +204,13 @@ export class Invocations {
   }
 
   /** Where a finished synchronous or nested call is recorded: with its durable root, or in memory. */
-  recordCall(record: InvocationRecord, logs: LogEntry[], durable: boolean): void {
-    if (!durable) return this.#o.history.add(record, logs);
+  recordCall(call: CallSummary, durable: boolean): void {
+    if (!durable) return this.#o.history.add(call);
+    const record = toRecord(call);
     this.#o.writes
       .write(() => {
         this.#o.store.insert(record);
-        this.#o.store.appendLogs(record.id, logs);
+        this.#o.store.appendLogs(record.id, call.logs);
       })
       .catch((err: unknown) => this.#o.log(`cannot record nested invocation ${record.id}: ${String(err)}`));
   }

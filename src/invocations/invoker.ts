@@ -8,10 +8,9 @@ import type { FailurePhase, InstanceOutcome, InvocationMeta, LoggedOutcome, Nest
 import type { RunOptions, StatelessPool } from '../runtime/stateless-pool.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
-import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
+import type { LogEntry, VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
-import { finish, invocationError, newRecord } from './invocation-record.js';
-import { JsonText } from './json-text.js';
+import type { CallSummary } from './call-summary.js';
 
 export interface CallOptions {
   invocationId: string;
@@ -37,7 +36,7 @@ export type HttpResult = { kind: 'response'; response: WireResponse } | { kind: 
  * Where finished synchronous and nested calls are recorded (invocations/invocations.ts);
  * `durable` says whether the call tree began as an asynchronous invocation.
  */
-export type CallRecorder = (record: InvocationRecord, logs: LogEntry[], durable: boolean) => void;
+export type CallRecorder = (call: CallSummary, durable: boolean) => void;
 
 export interface InvokerOptions {
   registry: Registry;
@@ -97,24 +96,24 @@ export class Invoker {
     return { ok: false, phase: 'handler', error: { name: 'WispError', code: report.error.code, message: report.error.message } };
   }
 
-  #record(mode: 'sync' | 'nested', name: string, input: unknown, options: CallOptions, startedAt: number, report: CallReport, parentId: string | null): void {
-    const record = newRecord({
-      id: options.invocationId,
-      function: name,
-      version: report.version?.version ?? 0,
-      mode,
-      input,
-      maxAttempts: 1,
-      maxAgeMs: 0,
-      parentId,
-      now: startedAt,
-    });
-    record.attempts = 1;
-    record.startedAt = startedAt;
-    // The result stays JSON text until someone reads the record; most never are.
-    if (report.ok) finish(record, 'succeeded', Date.now(), { result: new JsonText(report.json) });
-    else finish(record, 'failed', Date.now(), { error: invocationError(report.error) });
-    this.#o.record(record, report.logs, options.durable ?? false);
+  #record(mode: CallSummary['mode'], name: string, input: unknown, options: CallOptions, startedAt: number, report: CallReport, parentId: string | null): void {
+    // One flat object on the hot path; the full record is built only if someone reads it.
+    this.#o.record(
+      {
+        id: options.invocationId,
+        function: name,
+        version: report.version?.version ?? 0,
+        mode,
+        input,
+        parentId,
+        startedAt,
+        finishedAt: Date.now(),
+        resultJson: report.ok ? report.json : null,
+        error: report.ok ? null : report.error,
+        logs: report.logs,
+      },
+      options.durable ?? false,
+    );
   }
 
   /**

@@ -1,64 +1,62 @@
 // Synchronous and nested invocations are recorded in memory only: writing each to disk would put a
-// durable write on the hot path. The cache is bounded by an estimate of the bytes it holds; the
-// oldest records go first. A parent's children are indexed so the call tree can be read back.
+// durable write on the hot path. The cache holds flat call summaries, bounded by an estimate of
+// their bytes; the oldest go first. A parent's children are indexed so the call tree can be read.
 import { LRUCache } from 'lru-cache';
 import type { InvocationRecord, LogEntry } from '../store/records.js';
-import { JsonText } from './json-text.js';
+import { toRecord, type CallSummary } from './call-summary.js';
 
-interface Entry {
-  record: InvocationRecord;
-  logs: LogEntry[];
-}
-
-/** A record's size in the cache, roughly: its result text, its log text and a fixed overhead. */
-function sizeOf(entry: Entry): number {
-  const result = entry.record.result instanceof JsonText ? entry.record.result.text.length : 0;
-  let logs = 0;
-  for (const line of entry.logs) logs += line.message.length + 64;
-  return 512 + result + logs;
+/** A summary's size in the cache, roughly: its result text, its log text and a fixed overhead. */
+function sizeOf(call: CallSummary): number {
+  let size = 512 + (call.resultJson?.length ?? 0);
+  for (const line of call.logs) size += line.message.length + 64;
+  return size;
 }
 
 export class SyncHistory {
-  readonly #entries: LRUCache<string, Entry>;
+  readonly #calls: LRUCache<string, CallSummary>;
   readonly #children = new Map<string, string[]>();
 
   constructor(maxBytes: number) {
-    this.#entries = new LRUCache<string, Entry>({
+    this.#calls = new LRUCache<string, CallSummary>({
       maxSize: maxBytes,
       sizeCalculation: sizeOf,
-      dispose: (entry) => this.#forgetChild(entry.record),
+      dispose: (call) => this.#forgetChild(call),
     });
   }
 
-  add(record: InvocationRecord, logs: LogEntry[]): void {
-    this.#entries.set(record.id, { record, logs });
-    // An entry too large for the cache is not stored at all; then it has no place in a tree either.
-    if (record.parentId !== null && this.#entries.has(record.id)) {
-      const siblings = this.#children.get(record.parentId);
-      if (siblings) siblings.push(record.id);
-      else this.#children.set(record.parentId, [record.id]);
+  add(call: CallSummary): void {
+    this.#calls.set(call.id, call);
+    // A call too large for the cache is not stored at all; then it has no place in a tree either.
+    if (call.parentId !== null && this.#calls.has(call.id)) {
+      const siblings = this.#children.get(call.parentId);
+      if (siblings) siblings.push(call.id);
+      else this.#children.set(call.parentId, [call.id]);
     }
   }
 
   get(id: string): InvocationRecord | undefined {
-    return this.#entries.get(id)?.record;
+    const call = this.#calls.get(id);
+    return call && toRecord(call);
   }
 
   logs(id: string): LogEntry[] | undefined {
-    return this.#entries.get(id)?.logs;
+    return this.#calls.get(id)?.logs;
   }
 
   children(parentId: string): InvocationRecord[] {
     const ids = this.#children.get(parentId) ?? [];
-    return ids.map((id) => this.#entries.peek(id)?.record).filter((record) => record !== undefined);
+    return ids.flatMap((id) => {
+      const call = this.#calls.peek(id);
+      return call ? [toRecord(call)] : [];
+    });
   }
 
-  #forgetChild(record: InvocationRecord): void {
-    if (record.parentId === null) return;
-    const siblings = this.#children.get(record.parentId);
+  #forgetChild(call: CallSummary): void {
+    if (call.parentId === null) return;
+    const siblings = this.#children.get(call.parentId);
     if (!siblings) return;
-    const left = siblings.filter((id) => id !== record.id);
-    if (left.length === 0) this.#children.delete(record.parentId);
-    else this.#children.set(record.parentId, left);
+    const left = siblings.filter((id) => id !== call.id);
+    if (left.length === 0) this.#children.delete(call.parentId);
+    else this.#children.set(call.parentId, left);
   }
 }
