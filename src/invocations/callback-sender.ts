@@ -3,7 +3,8 @@
 // while the receiver fails. Delivery state is in the store, so pending callbacks survive a restart.
 import { createHmac } from 'node:crypto';
 import { request } from 'undici';
-import type { Clock, Timer } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
+import { WakeTimer } from '../common/wake-timer.js';
 import type { InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord } from '../store/records.js';
 import type { InvocationEvents } from './invocation-events.js';
@@ -31,13 +32,13 @@ export function signStandardWebhook(secret: string, id: string, timestamp: numbe
 export class CallbackSender {
   readonly #o: CallbackSenderOptions;
   readonly #sending = new Set<string>();
-  #wake: Timer | undefined;
-  #wakeAt = Infinity;
+  readonly #wake: WakeTimer;
   #closed = false;
   #inFlight = new Set<Promise<void>>();
 
   constructor(options: CallbackSenderOptions) {
     this.#o = options;
+    this.#wake = new WakeTimer(options.clock, () => this.kick());
   }
 
   /** Sends every callback that is due, and arranges to wake for the next one. */
@@ -54,28 +55,17 @@ export class CallbackSender {
       });
       this.#inFlight.add(delivery);
     }
-    this.#scheduleWake(now);
+    this.#wake.wakeAt(this.#o.store.nextCallbackAt(), now);
   }
 
   /** Stops sending; deliveries under way end first. Pending ones stay in the store. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#wake?.cancel();
+    this.#wake.cancel();
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  #scheduleWake(now: number): void {
-    const next = this.#o.store.nextCallbackAt();
-    if (next === undefined || next <= now) return;
-    if (this.#wake && this.#wakeAt <= next) return;
-    this.#wake?.cancel();
-    this.#wakeAt = next;
-    this.#wake = this.#o.clock.schedule(() => {
-      this.#wake = undefined;
-      this.#wakeAt = Infinity;
-      this.kick();
-    }, next - now);
-  }
+
 
   async #deliver(record: InvocationRecord): Promise<void> {
     const callback = record.callback!;

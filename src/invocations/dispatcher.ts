@@ -2,7 +2,8 @@
 // or as a method call on an instance), and records how each attempt ended: succeeded, retrying
 // after a backoff, failed, or cancelled. It honours each function's concurrency limit (shared with
 // synchronous calls) and a cap on how many asynchronous invocations run at once.
-import type { Clock, Timer } from '../common/clock.js';
+import type { Clock } from '../common/clock.js';
+import { WakeTimer } from '../common/wake-timer.js';
 import { WispError } from '../errors.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Registry } from '../registry/registry.js';
@@ -41,13 +42,13 @@ export class Dispatcher {
   readonly #running = new Map<string, AbortController>();
   /** Invocations whose end is decided but not yet committed; the store still shows them waiting. */
   readonly #ending = new Set<string>();
-  #wake: Timer | undefined;
-  #wakeAt = Infinity;
+  readonly #wake: WakeTimer;
   #pumpQueued = false;
   #closed = false;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
+    this.#wake = new WakeTimer(options.clock, () => this.#pump());
   }
 
   /** Looks for due work soon (coalesced: many kicks in one tick make one pass). */
@@ -99,7 +100,7 @@ export class Dispatcher {
   /** Stops taking new work; running attempts still finish and are recorded. */
   close(): void {
     this.#closed = true;
-    this.#wake?.cancel();
+    this.#wake.cancel();
   }
 
   #pump(): void {
@@ -117,25 +118,12 @@ export class Dispatcher {
       }
       if (started === 0) break;
     }
-    this.#scheduleWake(now);
+    // Due work left behind waits for a free slot (a finishing attempt kicks the pump); later
+    // work wakes it when it falls due.
+    this.#wake.wakeAt(this.#o.store.nextRunAt(), now);
   }
 
-  /** Wakes the pump when the next queued or retrying invocation falls due. */
-  #scheduleWake(now: number): void {
-    const next = this.#o.store.nextRunAt();
-    if (next === undefined || next <= now) {
-      // Due work left behind is waiting for a free slot; a finishing attempt kicks the pump.
-      return;
-    }
-    if (this.#wake && this.#wakeAt <= next) return;
-    this.#wake?.cancel();
-    this.#wakeAt = next;
-    this.#wake = this.#o.clock.schedule(() => {
-      this.#wake = undefined;
-      this.#wakeAt = Infinity;
-      this.#pump();
-    }, next - now);
-  }
+
 
   /** Starts one attempt; false when the function is at its concurrency limit. */
   #start(record: InvocationRecord, now: number, skip: Set<string>): boolean {
