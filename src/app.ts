@@ -31,6 +31,9 @@ import { callbackSecret } from './invocations/signing-secret.js';
 import { SyncHistory } from './invocations/sync-history.js';
 import { WriteBatcher } from './invocations/write-batcher.js';
 import { SqliteInvocationStore } from './store/invocation-store.js';
+import { SqliteTriggerStore } from './store/trigger-store.js';
+import { Triggers } from './triggers/triggers.js';
+import { triggerRoutes } from './gateway/trigger-routes.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
 import { SqliteGroupStore } from './store/group-store.js';
@@ -146,7 +149,8 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     retentionMs: config.invocations.retentionMs,
     log,
   });
-  return { config, registry, pool, invoker, invocations, instances, groups, resources, writes };
+  const triggers = new Triggers({ store: new SqliteTriggerStore(db), registry, invocations, rotationOverlapMs: config.triggers.rotationOverlapMs });
+  return { config, registry, pool, invoker, invocations, instances, groups, resources, writes, triggers };
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -191,5 +195,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(rawHttpRoutes, services);
   await app.register(instanceRoutes, services);
   await app.register(groupRoutes, services);
+  await app.register(triggerRoutes, services);
   return app;
 }

@@ -75,6 +75,10 @@ export interface Config {
       readonly timeoutMs: number;
     };
   };
+  readonly triggers: {
+    /** How long a webhook secret stays accepted after it is rotated out. */
+    readonly rotationOverlapMs: number;
+  };
 }
 
 export type ConfigOverrides = {
@@ -87,7 +91,7 @@ const positiveInt = { type: 'integer', minimum: 1 } as const;
 const schema = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool', 'node', 'instances', 'invocations'],
+  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool', 'node', 'instances', 'invocations', 'triggers'],
   properties: {
     host: { type: 'string', minLength: 1 },
     port: { type: 'integer', minimum: 0, maximum: 65535 },
@@ -172,6 +176,12 @@ const schema = {
           },
         },
       },
+    },
+    triggers: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rotationOverlapMs'],
+      properties: { rotationOverlapMs: { type: 'integer', minimum: 0 } },
     },
   },
 } as const;

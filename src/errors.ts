@@ -58,6 +58,8 @@ export const catalogue = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'The idempotency key was used with a different request', origin: 'user' },
   EVENT_AGE_EXCEEDED: { status: 410, title: 'The invocation waited past its maximum age', origin: 'user' },
   NESTING_TOO_DEEP: { status: 508, title: 'Nested calls go too deep', origin: 'user' },
+  TRIGGER_NOT_FOUND: { status: 404, title: 'No such trigger', origin: 'user' },
+  INVALID_SIGNATURE: { status: 401, title: 'The webhook signature is not valid', origin: 'user' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

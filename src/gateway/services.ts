@@ -4,6 +4,7 @@ import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { Invoker } from '../invocations/invoker.js';
 import type { WriteBatcher } from '../invocations/write-batcher.js';
+import type { Triggers } from '../triggers/triggers.js';
 import type { Registry } from '../registry/registry.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
@@ -16,6 +17,7 @@ export interface Services {
   invocations: Invocations;
   /** Group commit of invocation records; flushed before the store closes. */
   writes: WriteBatcher;
+  triggers: Triggers;
   pool: StatelessPool;
   instances: InstanceManager;
   groups: GroupManager;

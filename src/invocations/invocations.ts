@@ -26,6 +26,8 @@ export interface SubmitRequest {
   idempotencyKey?: string;
   callbackUrl?: string;
   triggerId?: string;
+  /** What tells a replay from a reuse of the idempotency key; by default the target and input. */
+  requestHash?: string;
 }
 
 export interface InvocationsOptions {
@@ -62,9 +64,11 @@ export class Invocations {
   async submit(request: SubmitRequest): Promise<{ invocation: InvocationView; existed: boolean }> {
     const target = this.#target(request);
     const config = target.version.config;
-    const requestHash = createHash('sha256')
-      .update(JSON.stringify([target.version.version, request.instance?.method ?? null, request.input ?? null]))
-      .digest('base64url');
+    const requestHash =
+      request.requestHash ??
+      createHash('sha256')
+        .update(JSON.stringify([target.version.version, request.instance?.method ?? null, request.input ?? null]))
+        .digest('base64url');
     const record = newRecord({
       id: randomUUID(),
       function: target.version.name,

@@ -57,6 +57,12 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX invocations_callbacks ON invocations (callback_at) WHERE callback_at IS NOT NULL;
    CREATE UNIQUE INDEX invocations_idempotency ON invocations (idempotency_scope, idempotency_key)
      WHERE idempotency_key IS NOT NULL;`,
+  `CREATE TABLE triggers (
+     id TEXT PRIMARY KEY,
+     function TEXT NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE INDEX triggers_by_function ON triggers (function);`,
 ];
 
 /**

@@ -38,8 +38,9 @@ export interface InvocationStore {
   transaction<T>(work: () => T): T;
 }
 
-/** The idempotency key's scope: the function, or the instance and method an invocation calls. */
+/** The idempotency key's scope: the trigger, the function, or the instance and method called. */
 export function idempotencyScope(record: InvocationRecord): string {
+  if (record.triggerId !== null) return `trigger:${record.triggerId}`;
   return record.instance === null ? `function:${record.function}` : `instance:${record.instance}:${record.method}`;
 }
 

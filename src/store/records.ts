@@ -158,3 +158,31 @@ export interface InvocationRecord {
   startedAt: number | null;
   finishedAt: number | null;
 }
+
+export type WebhookScheme = 'github' | 'stripe' | 'standard' | 'hmac-sha256';
+
+/** For the generic `hmac-sha256` scheme: where the signature is and how it is written. */
+export interface HmacSettings {
+  header: string;
+  encoding: 'hex' | 'base64';
+  prefix: string;
+  /** A header holding the delivery id, used as the idempotency key; none if empty. */
+  idHeader: string;
+}
+
+export interface TriggerSecret {
+  secret: string;
+  /** Epoch ms after which a rotated-out secret is no longer accepted; null for the current one. */
+  expiresAt: number | null;
+}
+
+/** A webhook trigger: deliveries to /hooks/{id} signed with one of `secrets` run `function`. */
+export interface TriggerRecord {
+  id: string;
+  function: string;
+  type: 'webhook';
+  scheme: WebhookScheme;
+  secrets: TriggerSecret[];
+  hmac: HmacSettings | null;
+  createdAt: string;
+}

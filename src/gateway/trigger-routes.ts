@@ -1,0 +1,85 @@
+// Webhook triggers under a function, and the endpoint senders deliver to: /hooks/{id}. A delivery
+// is authenticated by its signature over the raw bytes, so that route parses nothing itself.
+import type { FastifyInstance } from 'fastify';
+import type { CreateTriggerRequest } from '../triggers/triggers.js';
+import { treatEveryBodyAsJson } from './json-body.js';
+import { checkFunctionNames } from './name-check.js';
+import type { Services } from './services.js';
+
+const TRIGGER_ID = { type: 'string', pattern: '^trg_[0-9a-f]{20}$' } as const;
+const fnParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
+const triggerParams = { type: 'object', properties: { name: { type: 'string' }, id: TRIGGER_ID }, required: ['name', 'id'] } as const;
+const secret = { type: 'string', minLength: 8, maxLength: 1024 } as const;
+
+const createBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'scheme', 'secret'],
+  properties: {
+    type: { const: 'webhook' },
+    scheme: { enum: ['github', 'stripe', 'standard', 'hmac-sha256'] },
+    secret,
+    hmac: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
+        encoding: { enum: ['hex', 'base64'] },
+        prefix: { type: 'string', maxLength: 32 },
+        idHeader: { type: 'string', pattern: '^([A-Za-z0-9-]{1,64})?$' },
+      },
+    },
+  },
+} as const;
+
+type FnParams = { Params: { name: string } };
+type TriggerParams = { Params: { name: string; id: string } };
+
+export async function triggerRoutes(app: FastifyInstance, { triggers }: Services): Promise<void> {
+  await app.register(async (api) => {
+    treatEveryBodyAsJson(api);
+    checkFunctionNames(api);
+    api.post<FnParams & { Body: CreateTriggerRequest }>('/v1/functions/:name/triggers', { schema: { params: fnParams, body: createBody } }, async (request, reply) => {
+      const trigger = triggers.create(request.params.name, request.body);
+      reply.header('location', `/v1/functions/${request.params.name}/triggers/${trigger.id}`);
+      return reply.code(201).send(trigger);
+    });
+    api.get<FnParams>('/v1/functions/:name/triggers', { schema: { params: fnParams } }, async (request) => ({ triggers: triggers.list(request.params.name) }));
+    api.get<TriggerParams>('/v1/functions/:name/triggers/:id', { schema: { params: triggerParams } }, async (request) =>
+      triggers.get(request.params.name, request.params.id),
+    );
+    api.delete<TriggerParams>('/v1/functions/:name/triggers/:id', { schema: { params: triggerParams } }, async (request, reply) => {
+      triggers.delete(request.params.name, request.params.id);
+      return reply.code(204).send();
+    });
+    api.post<TriggerParams & { Body: { secret: string; overlapSeconds?: number } }>(
+      '/v1/functions/:name/triggers/:id/rotate',
+      {
+        schema: {
+          params: triggerParams,
+          body: { type: 'object', additionalProperties: false, required: ['secret'], properties: { secret, overlapSeconds: { type: 'integer', minimum: 0, maximum: 2_592_000 } } },
+        },
+      },
+      async (request) => {
+        const { secret: next, overlapSeconds } = request.body;
+        return triggers.rotate(request.params.name, request.params.id, next, overlapSeconds === undefined ? undefined : overlapSeconds * 1000);
+      },
+    );
+  });
+
+  await app.register(async (hooks) => {
+    // The raw bytes, whatever the content type: the signature is over exactly these.
+    hooks.removeAllContentTypeParsers();
+    hooks.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    hooks.post<{ Params: { id: string }; Body: Buffer | undefined }>(
+      '/hooks/:id',
+      { schema: { params: { type: 'object', properties: { id: TRIGGER_ID }, required: ['id'] } } },
+      async (request, reply) => {
+        const { invocationId, existed } = await triggers.deliver(request.params.id, request.body ?? Buffer.alloc(0), request.headers);
+        reply.header('location', `/v1/invocations/${invocationId}`);
+        if (existed) reply.header('idempotent-replayed', 'true');
+        return reply.code(202).send({ invocationId });
+      },
+    );
+  });
+}
