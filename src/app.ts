@@ -33,6 +33,7 @@ import { WriteBatcher } from './invocations/write-batcher.js';
 import { SqliteInvocationStore } from './store/invocation-store.js';
 import { SqliteTriggerStore } from './store/trigger-store.js';
 import { Triggers } from './triggers/triggers.js';
+import { CronScheduler } from './triggers/cron-scheduler.js';
 import { triggerRoutes } from './gateway/trigger-routes.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { openDatabase } from './store/database.js';
@@ -149,7 +150,16 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     retentionMs: config.invocations.retentionMs,
     log,
   });
-  const triggers = new Triggers({ store: new SqliteTriggerStore(db), registry, invocations, rotationOverlapMs: config.triggers.rotationOverlapMs });
+  const triggerStore = new SqliteTriggerStore(db);
+  const cron = new CronScheduler({ store: triggerStore, invocations, clock, log });
+  const triggers = new Triggers({
+    store: triggerStore,
+    registry,
+    invocations,
+    cron,
+    rotationOverlapMs: config.triggers.rotationOverlapMs,
+    now: () => clock.now(),
+  });
   return { config, registry, pool, invoker, invocations, instances, groups, resources, writes, triggers };
 }
 
@@ -175,7 +185,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await services.instances.recover();
   await services.groups.recover();
   services.invocations.recover();
+  services.triggers.recover();
   app.addHook('onClose', async () => {
+    services.triggers.close();
     // The queue stops taking work first; attempts already running finish while the pool closes.
     await services.invocations.close();
     await services.groups.close();

@@ -1,4 +1,4 @@
-// Webhook triggers under a function, and the endpoint senders deliver to: /hooks/{id}. A delivery
+// Triggers under a function (webhook and cron), and the endpoint senders deliver to: /hooks/{id}. A delivery
 // is authenticated by its signature over the raw bytes, so that route parses nothing itself.
 import type { FastifyInstance } from 'fastify';
 import type { CreateTriggerRequest } from '../triggers/triggers.js';
@@ -11,7 +11,7 @@ const fnParams = { type: 'object', properties: { name: { type: 'string' } }, req
 const triggerParams = { type: 'object', properties: { name: { type: 'string' }, id: TRIGGER_ID }, required: ['name', 'id'] } as const;
 const secret = { type: 'string', minLength: 8, maxLength: 1024 } as const;
 
-const createBody = {
+const webhookBody = {
   type: 'object',
   additionalProperties: false,
   required: ['type', 'scheme', 'secret'],
@@ -31,6 +31,22 @@ const createBody = {
     },
   },
 } as const;
+
+const cronBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'schedule'],
+  properties: {
+    type: { const: 'cron' },
+    schedule: { type: 'string', minLength: 9, maxLength: 256 },
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+    input: {},
+    overlap: { enum: ['skip', 'allow'] },
+    missed: { enum: ['once', 'skip'] },
+  },
+} as const;
+
+const createBody = { oneOf: [webhookBody, cronBody] } as const;
 
 type FnParams = { Params: { name: string } };
 type TriggerParams = { Params: { name: string; id: string } };

@@ -177,7 +177,7 @@ export interface TriggerSecret {
 }
 
 /** A webhook trigger: deliveries to /hooks/{id} signed with one of `secrets` run `function`. */
-export interface TriggerRecord {
+export interface WebhookTriggerRecord {
   id: string;
   function: string;
   type: 'webhook';
@@ -186,3 +186,25 @@ export interface TriggerRecord {
   hmac: HmacSettings | null;
   createdAt: string;
 }
+
+/** A cron trigger: `function` runs as an asynchronous invocation at each time `schedule` names. */
+export interface CronTriggerRecord {
+  id: string;
+  function: string;
+  type: 'cron';
+  /** Five fields, or six with seconds first (croner syntax). */
+  schedule: string;
+  /** IANA zone the schedule is read in; null: UTC. */
+  timezone: string | null;
+  input: unknown;
+  /** `skip`: no run starts while the previous run of this trigger is unfinished. */
+  overlap: 'skip' | 'allow';
+  /** What a start does about times missed while Wisp was down: run once now, or nothing. */
+  missed: 'once' | 'skip';
+  /** The last scheduled time handled (run, skipped or missed), epoch ms. */
+  lastScheduledAt: number | null;
+  lastInvocationId: string | null;
+  createdAt: string;
+}
+
+export type TriggerRecord = WebhookTriggerRecord | CronTriggerRecord;

@@ -6,6 +6,7 @@ export interface TriggerStore {
   save(record: TriggerRecord): void;
   get(id: string): TriggerRecord | undefined;
   list(fn: string): TriggerRecord[];
+  all(): TriggerRecord[];
   delete(id: string): void;
 }
 
@@ -14,12 +15,14 @@ export class SqliteTriggerStore implements TriggerStore {
   readonly #get;
   readonly #list;
   readonly #delete;
+  readonly #all;
 
   constructor(db: SqliteDatabase) {
     this.#save = db.prepare('INSERT OR REPLACE INTO triggers (id, function, record) VALUES (?, ?, ?)');
     this.#get = db.prepare('SELECT record FROM triggers WHERE id = ?');
     this.#list = db.prepare('SELECT record FROM triggers WHERE function = ? ORDER BY rowid');
     this.#delete = db.prepare('DELETE FROM triggers WHERE id = ?');
+    this.#all = db.prepare('SELECT record FROM triggers ORDER BY rowid');
   }
 
   save(record: TriggerRecord): void {
@@ -37,5 +40,9 @@ export class SqliteTriggerStore implements TriggerStore {
 
   delete(id: string): void {
     this.#delete.run(id);
+  }
+
+  all(): TriggerRecord[] {
+    return (this.#all.all() as { record: string }[]).map((row) => JSON.parse(row.record) as TriggerRecord);
   }
 }

@@ -1,124 +1,129 @@
-// Webhook triggers: create, list, read, rotate the secret of, and delete them; and turn a verified
-// delivery into a durable asynchronous invocation, keyed by the sender's delivery id so that a
-// redelivery returns the same invocation.
+// Triggers: create, list, read and delete them, rotate a webhook's secret, and turn a verified
+// webhook delivery into a durable asynchronous invocation, keyed by the sender's delivery id so
+// that a redelivery returns the same invocation. Cron triggers are run by cron-scheduler.ts.
 import { createHash, randomBytes } from 'node:crypto';
 import { WispError } from '../errors.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { Registry } from '../registry/registry.js';
-import type { HmacSettings, TriggerRecord, WebhookScheme } from '../store/records.js';
+import type { CronTriggerRecord, HmacSettings, TriggerRecord, WebhookScheme, WebhookTriggerRecord } from '../store/records.js';
 import type { TriggerStore } from '../store/trigger-store.js';
 import { SignatureError, type Headers } from './signatures.js';
+import { checkSchedule, type CronScheduler } from './cron-scheduler.js';
+import { triggerView, type TriggerView } from './trigger-view.js';
 import { verifyDelivery } from './webhook-delivery.js';
 
-export interface CreateTriggerRequest {
-  type: 'webhook';
-  scheme: WebhookScheme;
-  secret: string;
-  hmac?: Partial<HmacSettings>;
-}
-
-export interface TriggerView {
-  id: string;
-  function: string;
-  type: 'webhook';
-  scheme: WebhookScheme;
-  url: string;
-  /** Secrets are never shown: a short fingerprint of each accepted one tells them apart. */
-  secrets: { fingerprint: string; expiresAt: string | null }[];
-  hmac?: HmacSettings;
-  createdAt: string;
-}
+export type CreateTriggerRequest =
+  | { type: 'webhook'; scheme: WebhookScheme; secret: string; hmac?: Partial<HmacSettings> }
+  | { type: 'cron'; schedule: string; timezone?: string; input?: unknown; overlap?: 'skip' | 'allow'; missed?: 'once' | 'skip' };
 
 export interface TriggersOptions {
   store: TriggerStore;
   registry: Registry;
   invocations: Invocations;
+  cron: CronScheduler;
   /** How long a rotated-out secret is still accepted, unless the rotation says otherwise. */
   rotationOverlapMs: number;
-  now?: () => number;
-}
-
-export const fingerprint = (secret: string): string => createHash('sha256').update(secret).digest('hex').slice(0, 12);
-
-function view(record: TriggerRecord, now: number): TriggerView {
-  return {
-    id: record.id,
-    function: record.function,
-    type: record.type,
-    scheme: record.scheme,
-    url: `/hooks/${record.id}`,
-    secrets: record.secrets
-      .filter((s) => s.expiresAt === null || s.expiresAt > now)
-      .map((s) => ({ fingerprint: fingerprint(s.secret), expiresAt: s.expiresAt === null ? null : new Date(s.expiresAt).toISOString() })),
-    ...(record.hmac ? { hmac: record.hmac } : {}),
-    createdAt: record.createdAt,
-  };
+  now: () => number;
 }
 
 export class Triggers {
   readonly #o: TriggersOptions;
-  readonly #now: () => number;
 
   constructor(options: TriggersOptions) {
     this.#o = options;
-    this.#now = options.now ?? Date.now;
   }
 
   create(fn: string, request: CreateTriggerRequest): TriggerView {
     const version = this.#o.registry.resolve(fn);
     if (!version.exports.handler) {
-      throw new WispError('NO_JSON_HANDLER', `function "${fn}" has no default function export to receive webhook deliveries`);
+      throw new WispError('NO_JSON_HANDLER', `function "${fn}" has no default function export for a trigger to run`);
+    }
+    const id = `trg_${randomBytes(10).toString('hex')}`;
+    const createdAt = new Date(this.#o.now()).toISOString();
+    if (request.type === 'cron') {
+      const record: CronTriggerRecord = {
+        id,
+        function: fn,
+        type: 'cron',
+        schedule: request.schedule,
+        timezone: request.timezone ?? null,
+        input: request.input ?? null,
+        overlap: request.overlap ?? 'skip',
+        missed: request.missed ?? 'once',
+        lastScheduledAt: null,
+        lastInvocationId: null,
+        createdAt,
+      };
+      checkSchedule(record, this.#o.now());
+      this.#o.store.save(record);
+      this.#o.cron.add(record);
+      return this.#view(record);
     }
     if (request.scheme !== 'hmac-sha256' && request.hmac) {
       throw new WispError('INVALID_REQUEST', `"hmac" settings apply to the hmac-sha256 scheme only, not ${request.scheme}`);
     }
-    const record: TriggerRecord = {
-      id: `trg_${randomBytes(10).toString('hex')}`,
+    const record: WebhookTriggerRecord = {
+      id,
       function: fn,
       type: 'webhook',
       scheme: request.scheme,
       secrets: [{ secret: request.secret, expiresAt: null }],
       hmac: request.scheme === 'hmac-sha256' ? { header: 'x-signature', encoding: 'hex', prefix: '', idHeader: '', ...request.hmac } : null,
-      createdAt: new Date(this.#now()).toISOString(),
+      createdAt,
     };
     this.#o.store.save(record);
-    return view(record, this.#now());
+    return this.#view(record);
+  }
+
+  #view(record: TriggerRecord): TriggerView {
+    return triggerView(record, this.#o.now(), record.type === 'cron' ? this.#o.cron.nextRunAt(record.id) : undefined);
+  }
+
+  /** At start: cron triggers are armed again, and deal with the times they missed. */
+  recover(): void {
+    this.#o.cron.recover(this.#o.store.all().filter((record): record is CronTriggerRecord => record.type === 'cron'));
+  }
+
+  close(): void {
+    this.#o.cron.close();
   }
 
   list(fn: string): TriggerView[] {
     this.#o.registry.get(fn);
-    return this.#o.store.list(fn).map((record) => view(record, this.#now()));
+    return this.#o.store.list(fn).map((record) => this.#view(record));
   }
 
   get(fn: string, id: string): TriggerView {
-    return view(this.#find(fn, id), this.#now());
+    return this.#view(this.#find(fn, id));
   }
 
   delete(fn: string, id: string): void {
     this.#find(fn, id);
+    this.#o.cron.remove(id);
     this.#o.store.delete(id);
   }
 
   /** Makes `secret` the current one; the others stay accepted for the overlap, then expire. */
   rotate(fn: string, id: string, secret: string, overlapMs = this.#o.rotationOverlapMs): TriggerView {
     const record = this.#find(fn, id);
-    const now = this.#now();
+    if (record.type !== 'webhook') throw new WispError('INVALID_REQUEST', `trigger ${id} is a cron trigger; only webhook triggers have a secret`);
+    const now = this.#o.now();
     const until = now + overlapMs;
     record.secrets = [
       { secret, expiresAt: null },
       ...record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => ({ secret: s.secret, expiresAt: Math.min(s.expiresAt ?? until, until) })),
     ];
     this.#o.store.save(record);
-    return view(record, now);
+    return this.#view(record);
   }
 
   /** Verifies a delivery and records it as an invocation; a redelivery yields the first one. */
   async deliver(id: string, body: Buffer, headers: Headers): Promise<{ invocationId: string; existed: boolean }> {
     const trigger = this.#o.store.get(id);
-    if (!trigger) throw new WispError('TRIGGER_NOT_FOUND', `no trigger "${id}"`);
+    if (trigger?.type !== 'webhook') throw new WispError('TRIGGER_NOT_FOUND', `no webhook trigger "${id}"`);
     let delivery;
     try {
-      delivery = verifyDelivery(trigger, body, headers, this.#now());
+      delivery = verifyDelivery(trigger, body, headers, this.#o.now());
     } catch (err) {
       if (err instanceof SignatureError) throw new WispError('INVALID_SIGNATURE', `${trigger.scheme} signature check failed: ${err.message}`);
       throw err;

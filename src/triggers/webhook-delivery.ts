@@ -1,6 +1,6 @@
 // What a verified delivery means, per sender: its delivery id (the idempotency key), its event
 // type, and the function's input {source, id, type, headers, payload}.
-import type { HmacSettings, TriggerRecord, WebhookScheme } from '../store/records.js';
+import type { HmacSettings, WebhookScheme, WebhookTriggerRecord } from '../store/records.js';
 import { verifyGithub, verifyHmac, verifyStandard, verifyStripe, type Headers } from './signatures.js';
 
 export interface Delivery {
@@ -31,7 +31,7 @@ const single = (headers: Headers, name: string): string | null => {
 };
 
 /** Checks the signature (throws SignatureError) and reads the delivery. */
-export function verifyDelivery(trigger: TriggerRecord, body: Buffer, headers: Headers, now: number): Delivery {
+export function verifyDelivery(trigger: WebhookTriggerRecord, body: Buffer, headers: Headers, now: number): Delivery {
   const secrets = trigger.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
   const nowSeconds = Math.floor(now / 1000);
   const verify: Record<WebhookScheme, () => void> = {

@@ -170,3 +170,20 @@ t.test('bad trigger definitions are 400, unknown functions and triggers 404', as
   assertProblem(t, await app.inject('/v1/functions/on-push/triggers/trg_00000000000000000000'), 404, 'TRIGGER_NOT_FOUND');
   assertProblem(t, await app.inject('/v1/functions/nope/triggers'), 404, 'FUNCTION_NOT_FOUND');
 });
+
+t.test('a delivery that cannot be recorded is a 5xx, so the sender retries it', async (t) => {
+  const app = await startWisp(t);
+  await mustDeploy(t, app, 'on-push', echo);
+  const { url } = await mustTrigger(t, app, 'on-push', { type: 'webhook', scheme: 'github', secret: GITHUB_SECRET });
+  // The store refuses the write, as a full or failing disk would.
+  const writes = app.wisp.writes as unknown as { write: () => Promise<never> };
+  const original = writes.write;
+  writes.write = () => Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
+  const res = await githubDelivery(app, url, '{}', 'lost-write');
+  writes.write = original;
+  t.ok(res.statusCode >= 500, `answered ${res.statusCode}, not 2xx`);
+  t.equal(res.json().code, 'INTERNAL_ERROR');
+  const retried = await githubDelivery(app, url, '{}', 'lost-write');
+  t.equal(retried.statusCode, 202, 'the sender\'s retry is recorded');
+  t.notOk(retried.headers['idempotent-replayed'], 'the failed attempt left nothing behind');
+});
