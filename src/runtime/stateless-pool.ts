@@ -79,15 +79,22 @@ export class StatelessPool {
     // Counted until answered; a re-run is counted before its first attempt is uncounted.
     this.#unsettled++;
     return new Promise((resolve, reject) => {
-      let timedOut = false;
+      let answered = false;
       let graceTimer: NodeJS.Timeout | undefined;
-      // Ends the task from the gateway's side: the caller is answered now and the thread running
-      // the task, if it has started, is terminated (Piscina replaces it).
-      const stop = (failure: TaskFailure) => {
-        timedOut = true;
+      // The first of deadline, cancellation and the worker's answer ends the task; the rest are
+      // ignored. Returns false when another came first.
+      const answer = (): boolean => {
+        if (answered) return false;
+        answered = true;
         clearTimeout(timer);
         clearTimeout(graceTimer);
         options.signal?.removeEventListener('abort', onCancel);
+        return true;
+      };
+      // Ends the task from the gateway's side: the caller is answered now and the thread running
+      // the task, if it has started, is terminated (Piscina replaces it).
+      const stop = (failure: TaskFailure) => {
+        if (!answer()) return;
         this.#settled();
         reject(failure);
         this.#stopThreadRunning(tier, seq);
@@ -107,18 +114,12 @@ export class StatelessPool {
       options.signal?.addEventListener('abort', onCancel, { once: true });
       tier.run(envelope).then(
         (value) => {
-          if (timedOut) return;
-          clearTimeout(timer);
-          clearTimeout(graceTimer);
-          options.signal?.removeEventListener('abort', onCancel);
+          if (!answer()) return;
           this.#settled();
           resolve(value);
         },
         (err: unknown) => {
-          if (timedOut) return;
-          clearTimeout(timer);
-          clearTimeout(graceTimer);
-          options.signal?.removeEventListener('abort', onCancel);
+          if (!answer()) return;
           // A task that had not started when its thread died (another task on that thread
           // crashed it or ran out of time) is blameless: it runs again in what time it has left.
           if (this.#threadDied(err) && this.#slots.threadRunning(seq) === undefined) {
