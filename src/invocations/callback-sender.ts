@@ -1,9 +1,9 @@
 // Delivers the final record of an invocation submitted with X-Callback-Url: a POST signed the
 // Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature), retried with backoff
 // while the receiver fails. Delivery state is in the store, so pending callbacks survive a restart.
-import { createHmac } from 'node:crypto';
 import { request } from 'undici';
 import type { Clock } from '../common/clock.js';
+import { standardKey, standardSignature } from '../common/standard-webhooks.js';
 import { WakeTimer } from '../common/wake-timer.js';
 import type { InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord } from '../store/records.js';
@@ -23,22 +23,19 @@ export interface CallbackSenderOptions {
   log: (message: string) => void;
 }
 
-/** The signature header's value: `v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`. */
-export function signStandardWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
 
 export class CallbackSender {
   readonly #o: CallbackSenderOptions;
   readonly #sending = new Set<string>();
   readonly #wake: WakeTimer;
+  readonly #key: Buffer;
   #closed = false;
   #inFlight = new Set<Promise<void>>();
 
   constructor(options: CallbackSenderOptions) {
     this.#o = options;
     this.#wake = new WakeTimer(options.clock, () => this.kick());
+    this.#key = standardKey(options.secret);
   }
 
   /** Sends every callback that is due, and arranges to wake for the next one. */
@@ -83,7 +80,7 @@ export class CallbackSender {
           'user-agent': 'wisp-callback',
           'webhook-id': id,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signStandardWebhook(this.#o.secret, id, timestamp, body),
+          'webhook-signature': `v1,${standardSignature(this.#key, id, String(timestamp), body).toString('base64')}`,
         },
         body,
         headersTimeout: this.#o.timeoutMs,

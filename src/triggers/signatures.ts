@@ -2,6 +2,7 @@
 // working on the raw request bytes. Comparisons are constant-time. A failed check says which
 // check failed, so the sender's operator can fix it; it never says what the right value was.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { standardKey, standardSignature } from '../common/standard-webhooks.js';
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -79,11 +80,6 @@ export function verifyStripe(body: Buffer, headers: Headers, secrets: readonly s
   }
 }
 
-/** The key bytes of a Standard Webhooks secret: base64 after an optional "whsec_". */
-export function standardKey(secret: string): Buffer {
-  return Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-}
-
 /**
  * Standard Webhooks: webhook-id, webhook-timestamp, and webhook-signature holding space-separated
  * "v1,<base64>" values over "{id}.{timestamp}.{body}"; 5 minutes of tolerance either way.
@@ -102,9 +98,8 @@ export function verifyStandard(body: Buffer, headers: Headers, secrets: readonly
     .filter((part) => part.startsWith('v1,'))
     .map((part) => decode(part.slice(3), 'base64', 'a v1 signature in webhook-signature'));
   if (signatures.length === 0) throw new SignatureError('webhook-signature has no "v1,<base64>" signature');
-  const content = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]);
-  const keys = secrets.map(standardKey);
-  if (!signatures.some((given) => signedByAny(keys, content, given))) {
+  const expected = secrets.map((secret) => standardSignature(standardKey(secret), id, timestamp, body));
+  if (!signatures.some((given) => expected.some((signature) => matches(given, signature)))) {
     throw new SignatureError('no v1 signature in webhook-signature matches the body and the trigger secret');
   }
 }
