@@ -33,10 +33,15 @@ export function submitHeaders(request: FastifyRequest): Pick<SubmitRequest, 'ide
   return out;
 }
 
-/** 202 with where to find the invocation; a replayed idempotent submit says so in a header. */
-export function accepted(reply: FastifyReply, { invocation, existed }: { invocation: InvocationView; existed: boolean }): FastifyReply {
-  reply.header('location', `/v1/invocations/${invocation.id}`);
-  reply.header('x-invocation-id', invocation.id);
+/** Where to find an accepted invocation; a replayed idempotent submit says so. */
+export function acceptedHeaders(reply: FastifyReply, invocationId: string, existed: boolean): FastifyReply {
+  reply.header('location', `/v1/invocations/${invocationId}`);
+  reply.header('x-invocation-id', invocationId);
   if (existed) reply.header('idempotent-replayed', 'true');
-  return reply.code(202).send({ id: invocation.id, status: invocation.status });
+  return reply.code(202);
+}
+
+/** 202 {id, status} with acceptedHeaders. */
+export function accepted(reply: FastifyReply, { invocation, existed }: { invocation: InvocationView; existed: boolean }): FastifyReply {
+  return acceptedHeaders(reply, invocation.id, existed).send({ id: invocation.id, status: invocation.status });
 }

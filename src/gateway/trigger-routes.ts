@@ -2,6 +2,7 @@
 // is authenticated by its signature over the raw bytes, so that route parses nothing itself.
 import type { FastifyInstance } from 'fastify';
 import type { CreateTriggerRequest } from '../triggers/triggers.js';
+import { acceptedHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import type { Services } from './services.js';
@@ -92,9 +93,7 @@ export async function triggerRoutes(app: FastifyInstance, { triggers }: Services
       { schema: { params: { type: 'object', properties: { id: TRIGGER_ID }, required: ['id'] } } },
       async (request, reply) => {
         const { invocationId, existed } = await triggers.deliver(request.params.id, request.body ?? Buffer.alloc(0), request.headers);
-        reply.header('location', `/v1/invocations/${invocationId}`);
-        if (existed) reply.header('idempotent-replayed', 'true');
-        return reply.code(202).send({ invocationId });
+        return acceptedHeaders(reply, invocationId, existed).send({ invocationId });
       },
     );
   });
