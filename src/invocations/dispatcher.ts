@@ -61,10 +61,6 @@ export class Dispatcher {
     });
   }
 
-  get running(): number {
-    return this.#running.size;
-  }
-
   isRunning(id: string): boolean {
     return this.#running.has(id);
   }

@@ -26,9 +26,4 @@ export class InvocationEvents {
     if (!set) return;
     for (const listener of [...set]) listener(record);
   }
-
-  /** How many invocations someone is waiting on (for tests and /v1/node). */
-  get watched(): number {
-    return this.#listeners.size;
-  }
 }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SECRET_FILE = 'callback-signing-secret';
+const SECRET_FILE = 'callback-signing-secret';
 
 export function callbackSecret(configured: string | null, dataDir: string): string {
   if (configured !== null) return configured;

@@ -7,6 +7,7 @@ import { Cron } from 'croner';
 import type { Clock } from '../common/clock.js';
 import { WakeTimer } from '../common/wake-timer.js';
 import { WispError } from '../errors.js';
+import { isFinalStatus } from '../invocations/invocation-record.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { CronTriggerRecord } from '../store/records.js';
 import type { TriggerStore } from '../store/trigger-store.js';
@@ -135,8 +136,7 @@ export class CronScheduler {
 
   #unfinished(invocationId: string): boolean {
     try {
-      const status = this.#o.invocations.get(invocationId).status;
-      return status === 'queued' || status === 'running' || status === 'retrying';
+      return !isFinalStatus(this.#o.invocations.get(invocationId).status);
     } catch {
       return false;
     }

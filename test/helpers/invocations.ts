@@ -1,12 +1,14 @@
 // Helpers for asynchronous invocations: submit one, read one, wait for it to be final.
 import type { Test } from 'tap';
 import type { LightMyRequestResponse } from 'fastify';
+import { isFinalStatus } from '../../dist/invocations/invocation-record.js';
+import type { InvocationStatus } from '../../dist/store/records.js';
 import type { App } from './wisp.js';
 
 export interface InvocationBody {
   id: string;
   function: string;
-  status: string;
+  status: InvocationStatus;
   attempts: number;
   maxAttempts: number;
   result: unknown;
@@ -39,13 +41,12 @@ export async function getInvocation(app: App, id: string, query = ''): Promise<I
   return res.json();
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** Long-polls until the invocation is final (the route's own wait, no sleeps here). */
 export async function waitFinal(app: App, id: string): Promise<InvocationBody> {
   for (;;) {
     const invocation = await getInvocation(app, id, '?wait=30');
-    if (FINAL.has(invocation.status)) return invocation;
+    if (isFinalStatus(invocation.status)) return invocation;
   }
 }
 

@@ -4,16 +4,17 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFinalStatus } from '../../dist/invocations/invocation-record.js';
+import type { InvocationStatus } from '../../dist/store/records.js';
 import { startWispProcess } from '../helpers/process.js';
 
 interface Invocation {
   id: string;
-  status: string;
+  status: InvocationStatus;
   attempts: number;
   result: unknown;
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 async function json<T>(response: Promise<Response>): Promise<T> {
   const res = await response;
@@ -60,7 +61,7 @@ t.test('200 acknowledged invocations survive a SIGKILL and all reach a final sta
     ids.map(async (id) => {
       for (;;) {
         const invocation = await json<Invocation>(fetch(`${second.url}/v1/invocations/${id}?wait=30`));
-        if (FINAL.has(invocation.status)) return invocation;
+        if (isFinalStatus(invocation.status)) return invocation;
       }
     }),
   );
