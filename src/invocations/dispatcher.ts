@@ -169,7 +169,8 @@ export class Dispatcher {
       return { ok: true, json: await this.#o.instances.call(record.instance, record.method!, args), logs: [] };
     } catch (err) {
       const error = err instanceof WispError ? err : new WispError('INTERNAL_ERROR', String(err));
-      return { ok: false, error, retriable: error.code !== 'INSTANCE_NOT_FOUND', logs: [] };
+      // Whether it is worth another attempt is the retry policy's call (INSTANCE_NOT_FOUND is not).
+      return { ok: false, error, retriable: true, logs: [] };
     }
   }
 
