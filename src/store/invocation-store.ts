@@ -56,6 +56,8 @@ export class SqliteInvocationStore implements InvocationStore {
   readonly #update;
   readonly #get;
   readonly #byKey;
+  /** Every fixed query, prepared once: the dispatcher runs several of them per pass. */
+  readonly #sql;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -67,6 +69,21 @@ export class SqliteInvocationStore implements InvocationStore {
     this.#update = db.prepare(`UPDATE invocations SET ${columns} WHERE id = ?`);
     this.#get = db.prepare('SELECT record FROM invocations WHERE id = ?');
     this.#byKey = db.prepare('SELECT record FROM invocations WHERE idempotency_scope = ? AND idempotency_key = ?');
+    this.#sql = {
+      setLogs: db.prepare('UPDATE invocations SET logs = ? WHERE id = ?'),
+      logs: db.prepare('SELECT logs FROM invocations WHERE id = ?'),
+      due: db.prepare(
+        `SELECT record FROM invocations WHERE ${QUEUED} AND run_at <= ?
+           AND function NOT IN (SELECT value FROM json_each(?)) ORDER BY run_at, created_at LIMIT ?`,
+      ),
+      nextRunAt: db.prepare(`SELECT MIN(run_at) AS at FROM invocations WHERE ${QUEUED}`),
+      children: db.prepare('SELECT record FROM invocations WHERE parent_id = ? ORDER BY created_at, id'),
+      withStatus: db.prepare('SELECT record FROM invocations WHERE status = ? ORDER BY created_at'),
+      callbacksDue: db.prepare('SELECT record FROM invocations WHERE callback_at <= ? ORDER BY callback_at LIMIT ?'),
+      nextCallbackAt: db.prepare('SELECT MIN(callback_at) AS at FROM invocations WHERE callback_at IS NOT NULL'),
+      // A record whose callback is still being delivered stays until the delivery ends.
+      purge: db.prepare('DELETE FROM invocations WHERE finished_at < ? AND callback_at IS NULL'),
+    };
   }
 
   insert(record: InvocationRecord): Inserted {
@@ -106,27 +123,21 @@ export class SqliteInvocationStore implements InvocationStore {
   appendLogs(id: string, entries: readonly LogEntry[]): void {
     if (entries.length === 0) return;
     const before = this.logs(id) ?? [];
-    this.#db.prepare('UPDATE invocations SET logs = ? WHERE id = ?').run(JSON.stringify([...before, ...entries]), id);
+    this.#sql.setLogs.run(JSON.stringify([...before, ...entries]), id);
   }
 
   logs(id: string): LogEntry[] | undefined {
-    const row = this.#db.prepare('SELECT logs FROM invocations WHERE id = ?').get(id) as { logs: string | null } | undefined;
+    const row = this.#sql.logs.get(id) as { logs: string | null } | undefined;
     if (!row) return undefined;
     return row.logs === null ? [] : (JSON.parse(row.logs) as LogEntry[]);
   }
 
   due(now: number, limit: number, skip: readonly string[]): InvocationRecord[] {
-    const rows = this.#db
-      .prepare(
-        `SELECT record FROM invocations WHERE ${QUEUED} AND run_at <= ?
-           AND function NOT IN (SELECT value FROM json_each(?)) ORDER BY run_at, created_at LIMIT ?`,
-      )
-      .all(now, JSON.stringify(skip), limit);
-    return parseAll(rows);
+    return parseAll(this.#sql.due.all(now, JSON.stringify(skip), limit));
   }
 
   nextRunAt(): number | undefined {
-    const row = this.#db.prepare(`SELECT MIN(run_at) AS at FROM invocations WHERE ${QUEUED}`).get() as { at: number | null };
+    const row = this.#sql.nextRunAt.get() as { at: number | null };
     return row.at ?? undefined;
   }
 
@@ -150,25 +161,24 @@ export class SqliteInvocationStore implements InvocationStore {
   }
 
   children(parentId: string): InvocationRecord[] {
-    return parseAll(this.#db.prepare('SELECT record FROM invocations WHERE parent_id = ? ORDER BY created_at, id').all(parentId));
+    return parseAll(this.#sql.children.all(parentId));
   }
 
   withStatus(status: InvocationStatus): InvocationRecord[] {
-    return parseAll(this.#db.prepare('SELECT record FROM invocations WHERE status = ? ORDER BY created_at').all(status));
+    return parseAll(this.#sql.withStatus.all(status));
   }
 
   callbacksDue(now: number, limit: number): InvocationRecord[] {
-    return parseAll(this.#db.prepare('SELECT record FROM invocations WHERE callback_at <= ? ORDER BY callback_at LIMIT ?').all(now, limit));
+    return parseAll(this.#sql.callbacksDue.all(now, limit));
   }
 
   nextCallbackAt(): number | undefined {
-    const row = this.#db.prepare('SELECT MIN(callback_at) AS at FROM invocations WHERE callback_at IS NOT NULL').get() as { at: number | null };
+    const row = this.#sql.nextCallbackAt.get() as { at: number | null };
     return row.at ?? undefined;
   }
 
   purgeFinishedBefore(time: number): number {
-    // A record whose callback is still being delivered stays until the delivery ends.
-    return this.#db.prepare('DELETE FROM invocations WHERE finished_at < ? AND callback_at IS NULL').run(time).changes;
+    return this.#sql.purge.run(time).changes;
   }
 }
 
