@@ -134,7 +134,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     clock,
     maxRunning: config.invocations.maxRunning,
     maxBackoffMs: config.invocations.maxBackoffMs,
-    onFinal: () => callbacks.kick(),
+    onFinal: (record) => callbacks.finished(record),
     log,
   });
   const invocations: Invocations = new Invocations({

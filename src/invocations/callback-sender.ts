@@ -38,6 +38,11 @@ export class CallbackSender {
     this.#key = standardKey(options.secret);
   }
 
+  /** Told of every invocation that reached a final state; only those with a callback cost a look. */
+  finished(record: InvocationRecord): void {
+    if (record.callback) this.kick();
+  }
+
   /** Sends every callback that is due, and arranges to wake for the next one. */
   kick(): void {
     if (this.#closed) return;

@@ -30,7 +30,7 @@ export interface DispatcherOptions {
   /** The longest backoff between two attempts. */
   maxBackoffMs: number;
   /** Told when an invocation reaches a final state (callbacks go out then). */
-  onFinal: () => void;
+  onFinal: (record: InvocationRecord) => void;
   log: (message: string) => void;
 }
 
@@ -82,7 +82,7 @@ export class Dispatcher {
     for (const record of this.#o.store.withStatus('running')) {
       if (record.cancelRequested) {
         finish(record, 'cancelled', now, { error: cancelledError(record) });
-        this.#o.onFinal();
+        this.#o.onFinal(record);
       } else {
         record.status = 'retrying';
         record.runAt = now;
@@ -198,7 +198,7 @@ export class Dispatcher {
     this.#ending.add(record.id);
     void this.#save(record, logs).then(() => {
       this.#ending.delete(record.id);
-      this.#o.onFinal();
+      this.#o.onFinal(record);
     });
   }
 

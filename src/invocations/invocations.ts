@@ -166,7 +166,7 @@ export class Invocations {
     finish(record, 'cancelled', this.#o.clock.now(), { error: cancelledError(record) });
     this.#o.store.save(record);
     this.#o.events.publish(record);
-    this.#o.callbacks.kick();
+    this.#o.callbacks.finished(record);
     return view(record);
   }
 
