@@ -80,7 +80,7 @@ export async function invocationRoutes(app: FastifyInstance, { invocations, conf
   );
 
   app.delete<IdParams>('/v1/invocations/:id', { schema: { params: idParams } }, async (request, reply) => {
-    invocations.cancel(request.params.id);
+    await invocations.cancel(request.params.id);
     return reply.code(204).send();
   });
 

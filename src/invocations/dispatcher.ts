@@ -38,8 +38,8 @@ type Report = Pick<CallReport, 'ok' | 'logs'> & ({ ok: true; json: string } | { 
 
 export class Dispatcher {
   readonly #o: DispatcherOptions;
-  /** Running invocations, with the controller that cancels each. */
-  readonly #running = new Map<string, AbortController>();
+  /** Running invocations: the record the attempt updates, and the controller that cancels it. */
+  readonly #running = new Map<string, { record: InvocationRecord; controller: AbortController }>();
   /** Invocations whose end is decided but not yet committed; the store still shows them waiting. */
   readonly #ending = new Set<string>();
   readonly #wake: WakeTimer;
@@ -61,16 +61,26 @@ export class Dispatcher {
     });
   }
 
-  isRunning(id: string): boolean {
-    return this.#running.has(id);
-  }
-
-  /** Cancels a running invocation; its attempt ends as `cancelled` once it stops. */
-  cancelRunning(id: string): boolean {
-    const controller = this.#running.get(id);
-    if (!controller) return false;
-    controller.abort();
-    return true;
+  /**
+   * Cancels an invocation that is not final: a waiting one ends as `cancelled` now; a running one
+   * has its attempt aborted and ends as `cancelled` once that stops. Resolves with the record
+   * once the cancellation is stored, in order with every other write of the same record.
+   */
+  async cancel(record: InvocationRecord): Promise<InvocationRecord> {
+    if (this.#ending.has(record.id)) {
+      throw new WispError('INVOCATION_FINISHED', `invocation ${record.id} has just finished; it can no longer be cancelled`);
+    }
+    const running = this.#running.get(record.id);
+    if (!running) {
+      await this.#end(record, 'cancelled', { error: cancelledError(record) }, []);
+      return record;
+    }
+    // Stored first: if Wisp stops before the attempt does, the restart ends it as cancelled.
+    running.record.cancelRequested = true;
+    const stored = this.#save(running.record, []);
+    running.controller.abort();
+    await stored;
+    return running.record;
   }
 
   /**
@@ -143,7 +153,7 @@ export class Dispatcher {
     // queued and the invocation runs again, which at-least-once allows.
     this.#save(record, []);
     const controller = new AbortController();
-    this.#running.set(record.id, controller);
+    this.#running.set(record.id, { record, controller });
     void this.#attempt(record, controller.signal).then(
       (report) => this.#complete(record, controller.signal, report),
       (err: unknown) => {
@@ -193,10 +203,10 @@ export class Dispatcher {
     this.kick();
   }
 
-  #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): void {
+  #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): Promise<void> {
     finish(record, status, this.#o.clock.now(), outcome);
     this.#ending.add(record.id);
-    void this.#save(record, logs).then(() => {
+    return this.#save(record, logs).then(() => {
       this.#ending.delete(record.id);
       this.#o.onFinal(record);
     });
@@ -235,6 +245,6 @@ function versionOf(registry: Registry, record: InvocationRecord): VersionRecord 
   }
 }
 
-export function cancelledError(record: InvocationRecord): ReturnType<typeof invocationError> {
+function cancelledError(record: InvocationRecord): ReturnType<typeof invocationError> {
   return invocationError(new WispError('INVOCATION_CANCELLED', `invocation ${record.id} was cancelled`));
 }

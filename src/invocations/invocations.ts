@@ -11,9 +11,9 @@ import type { InvocationQuery, InvocationStore } from '../store/invocation-store
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
 import type { CallbackSender } from './callback-sender.js';
-import { cancelledError, type Dispatcher } from './dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { InvocationEvents } from './invocation-events.js';
-import { finish, isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
+import { isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
 import type { SyncHistory } from './sync-history.js';
 import type { WriteBatcher } from './write-batcher.js';
 
@@ -149,7 +149,7 @@ export class Invocations {
   }
 
   /** Cancels: a waiting invocation at once; a running one once its attempt stops. */
-  cancel(id: string): InvocationView {
+  async cancel(id: string): Promise<InvocationView> {
     const record = this.#record(id);
     if (isFinal(record)) {
       throw new WispError('INVOCATION_FINISHED', `invocation ${id} already ${record.status}; only a queued, retrying or running invocation can be cancelled`);
@@ -157,17 +157,7 @@ export class Invocations {
     if (record.mode !== 'async') {
       throw new WispError('INVALID_REQUEST', `invocation ${id} is ${record.mode}; only asynchronous invocations can be cancelled`);
     }
-    if (record.status === 'running' && this.#o.dispatcher.isRunning(id)) {
-      record.cancelRequested = true;
-      this.#o.store.save(record);
-      this.#o.dispatcher.cancelRunning(id);
-      return view(record);
-    }
-    finish(record, 'cancelled', this.#o.clock.now(), { error: cancelledError(record) });
-    this.#o.store.save(record);
-    this.#o.events.publish(record);
-    this.#o.callbacks.finished(record);
-    return view(record);
+    return view(await this.#o.dispatcher.cancel(record));
   }
 
   /** Runs a failed or cancelled invocation again, with the same id and a fresh set of retries. */
