@@ -88,103 +88,69 @@ export type ConfigOverrides = {
 const DEFAULT_FILE = fileURLToPath(new URL('../config/default.json', import.meta.url));
 
 const positiveInt = { type: 'integer', minimum: 1 } as const;
-const schema = {
+/** null in the file means "what this machine has" (worked out in loadConfig). */
+const positiveIntOrNull = { anyOf: [positiveInt, { type: 'null' }] } as const;
+
+/** An object with exactly these keys, each required: every section of the config is one. */
+const section = (properties: Record<string, object>) => ({
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'dataDir', 'logLevel', 'limits', 'functions', 'pool', 'node', 'instances', 'invocations', 'triggers'],
-  properties: {
-    host: { type: 'string', minLength: 1 },
-    port: { type: 'integer', minimum: 0, maximum: 65535 },
-    dataDir: { type: 'string', minLength: 1 },
-    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
-    limits: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['uploadBytes', 'requestBodyBytes', 'resultBytes'],
-      properties: { uploadBytes: positiveInt, requestBodyBytes: positiveInt, resultBytes: positiveInt },
-    },
-    functions: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['defaultTimeoutMs', 'maxTimeoutMs', 'defaultMemoryMb', 'maxMemoryMb', 'defaultConcurrency', 'loadTimeoutMs'],
-      properties: {
-        defaultTimeoutMs: positiveInt,
-        maxTimeoutMs: positiveInt,
-        defaultMemoryMb: { type: 'integer', minimum: 16 },
-        maxMemoryMb: { type: 'integer', minimum: 16 },
-        defaultConcurrency: positiveInt,
-        loadTimeoutMs: positiveInt,
-      },
-    },
-    pool: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['maxThreads', 'minThreads', 'idleTimeoutMs', 'maxQueue', 'moduleCacheEntries', 'moduleCacheMb'],
-      properties: {
-        maxThreads: { anyOf: [positiveInt, { type: 'null' }] },
-        minThreads: { type: 'integer', minimum: 0 },
-        idleTimeoutMs: positiveInt,
-        maxQueue: positiveInt,
-        moduleCacheEntries: positiveInt,
-        moduleCacheMb: positiveInt,
-      },
-    },
-    node: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['cpu', 'memory', 'custom'],
-      properties: {
-        cpu: { anyOf: [positiveInt, { type: 'null' }] },
-        memory: { anyOf: [positiveInt, { type: 'null' }] },
-        custom: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
-      },
-    },
-    instances: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['defaultCpu', 'defaultMemory', 'startTimeoutMs', 'checkpointTimeoutMs'],
-      properties: {
-        defaultCpu: { type: 'integer', minimum: 0 },
-        defaultMemory: { type: 'integer', minimum: 16 },
-        startTimeoutMs: positiveInt,
-        checkpointTimeoutMs: positiveInt,
-      },
-    },
-    invocations: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['maxRunning', 'maxDepth', 'maxBackoffMs', 'retentionMs', 'syncHistoryMb', 'logBytes', 'cancelGraceMs', 'maxWaitSeconds', 'callbacks'],
-      properties: {
-        maxRunning: { anyOf: [positiveInt, { type: 'null' }] },
-        maxDepth: positiveInt,
-        maxBackoffMs: positiveInt,
-        retentionMs: positiveInt,
-        syncHistoryMb: positiveInt,
-        logBytes: positiveInt,
-        cancelGraceMs: positiveInt,
-        maxWaitSeconds: positiveInt,
-        callbacks: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['secret', 'maxAttempts', 'backoffMs', 'maxBackoffMs', 'timeoutMs'],
-          properties: {
-            secret: { anyOf: [{ type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }, { type: 'null' }] },
-            maxAttempts: positiveInt,
-            backoffMs: positiveInt,
-            maxBackoffMs: positiveInt,
-            timeoutMs: positiveInt,
-          },
-        },
-      },
-    },
-    triggers: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['rotationOverlapMs'],
-      properties: { rotationOverlapMs: { type: 'integer', minimum: 0 } },
-    },
-  },
-} as const;
+  required: Object.keys(properties),
+  properties,
+});
+
+const schema = section({
+  host: { type: 'string', minLength: 1 },
+  port: { type: 'integer', minimum: 0, maximum: 65535 },
+  dataDir: { type: 'string', minLength: 1 },
+  logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+  limits: section({ uploadBytes: positiveInt, requestBodyBytes: positiveInt, resultBytes: positiveInt }),
+  functions: section({
+    defaultTimeoutMs: positiveInt,
+    maxTimeoutMs: positiveInt,
+    defaultMemoryMb: { type: 'integer', minimum: 16 },
+    maxMemoryMb: { type: 'integer', minimum: 16 },
+    defaultConcurrency: positiveInt,
+    loadTimeoutMs: positiveInt,
+  }),
+  pool: section({
+    maxThreads: positiveIntOrNull,
+    minThreads: { type: 'integer', minimum: 0 },
+    idleTimeoutMs: positiveInt,
+    maxQueue: positiveInt,
+    moduleCacheEntries: positiveInt,
+    moduleCacheMb: positiveInt,
+  }),
+  node: section({
+    cpu: positiveIntOrNull,
+    memory: positiveIntOrNull,
+    custom: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+  }),
+  instances: section({
+    defaultCpu: { type: 'integer', minimum: 0 },
+    defaultMemory: { type: 'integer', minimum: 16 },
+    startTimeoutMs: positiveInt,
+    checkpointTimeoutMs: positiveInt,
+  }),
+  invocations: section({
+    maxRunning: positiveIntOrNull,
+    maxDepth: positiveInt,
+    maxBackoffMs: positiveInt,
+    retentionMs: positiveInt,
+    syncHistoryMb: positiveInt,
+    logBytes: positiveInt,
+    cancelGraceMs: positiveInt,
+    maxWaitSeconds: positiveInt,
+    callbacks: section({
+      secret: { anyOf: [{ type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }, { type: 'null' }] },
+      maxAttempts: positiveInt,
+      backoffMs: positiveInt,
+      maxBackoffMs: positiveInt,
+      timeoutMs: positiveInt,
+    }),
+  }),
+  triggers: section({ rotationOverlapMs: { type: 'integer', minimum: 0 } }),
+});
 
 const validate = new Ajv({ allErrors: true }).compile(schema);
 
