@@ -49,7 +49,8 @@ export interface InvocationsOptions {
 /** A call tree: an invocation and the ctx.invoke() calls it made, recursively. */
 export type InvocationTree = InvocationView & { children: InvocationTree[] };
 
-const MAX_TREE_NODES = 1000;
+/** A call tree shows at most this many invocations. */
+const MAX_TREE_NODES = 500;
 const PURGE_EVERY_MS = 3_600_000;
 
 export class Invocations {
@@ -191,8 +192,12 @@ export class Invocations {
     let budget = MAX_TREE_NODES;
     const build = (record: InvocationRecord): InvocationTree => {
       budget--;
-      const children = [...this.#o.store.children(record.id), ...this.#o.history.children(record.id)];
-      return { ...view(record), children: children.filter(() => budget-- > 0).map((child) => build(child)) };
+      const children: InvocationTree[] = [];
+      for (const child of [...this.#o.store.children(record.id), ...this.#o.history.children(record.id)]) {
+        if (budget <= 0) break;
+        children.push(build(child));
+      }
+      return { ...view(record), children };
     };
     return build(this.#record(id));
   }
