@@ -15,14 +15,22 @@ import type { TriggerStore } from '../store/trigger-store.js';
 /** Timers are re-armed at least this often, so a far-off time never overflows setTimeout. */
 const MAX_SLEEP_MS = 3_600_000;
 
+type Schedule = Pick<CronTriggerRecord, 'schedule' | 'timezone'>;
+
+const job = (trigger: Schedule): Cron => new Cron(trigger.schedule, { paused: true, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) });
+
 /** The first time `schedule` names strictly after `after` (epoch ms), or null if none. */
-export function nextTime(trigger: Pick<CronTriggerRecord, 'schedule' | 'timezone'>, after: number): number | null {
-  const job = new Cron(trigger.schedule, { paused: true, ...(trigger.timezone ? { timezone: trigger.timezone } : {}) });
-  return job.nextRun(new Date(after))?.getTime() ?? null;
+export function nextTime(trigger: Schedule, after: number): number | null {
+  return job(trigger).nextRun(new Date(after))?.getTime() ?? null;
+}
+
+/** The last time `schedule` names at or before `upTo` (epoch ms), or null if none. */
+function latestTime(trigger: Schedule, upTo: number): number | null {
+  return job(trigger).previousRuns(1, new Date(upTo + 1))[0]?.getTime() ?? null;
 }
 
 /** Checks a schedule and zone the way the scheduler will read them; throws INVALID_REQUEST. */
-export function checkSchedule(trigger: Pick<CronTriggerRecord, 'schedule' | 'timezone'>, now: number): void {
+export function checkSchedule(trigger: Schedule, now: number): void {
   let next: number | null;
   try {
     next = nextTime(trigger, now);
@@ -61,9 +69,10 @@ export class CronScheduler {
     const now = this.#o.clock.now();
     for (const trigger of triggers) {
       const since = trigger.lastScheduledAt ?? Date.parse(trigger.createdAt);
-      let missed: number | null = null;
-      // The latest scheduled time that passed while Wisp was not running.
-      for (let t = nextTime(trigger, since); t !== null && t <= now; t = nextTime(trigger, t)) missed = t;
+      // The latest scheduled time that passed while Wisp was not running, found directly: walking
+      // every missed time of a per-second schedule after a day down would take seconds.
+      const latest = latestTime(trigger, now);
+      const missed = latest !== null && latest > since ? latest : null;
       this.add(trigger);
       if (missed !== null) {
         if (trigger.missed === 'once') void this.#fire(trigger.id, missed);
