@@ -81,53 +81,53 @@ export class StatelessPool {
     return new Promise((resolve, reject) => {
       let answered = false;
       let graceTimer: NodeJS.Timeout | undefined;
-      // The first of deadline, cancellation and the worker's answer ends the task; the rest are
-      // ignored. Returns false when another came first.
-      const answer = (): boolean => {
-        if (answered) return false;
+      // The caller is answered once: by the worker, the deadline or a cancellation, whichever is
+      // first. settle() runs before the count drops, so a re-run is counted before its first
+      // attempt is uncounted and close() never sees a false zero.
+      const answer = (settle: () => void) => {
+        if (answered) return;
         answered = true;
-        clearTimeout(timer);
-        clearTimeout(graceTimer);
         options.signal?.removeEventListener('abort', onCancel);
-        return true;
-      };
-      // Ends the task from the gateway's side: the caller is answered now and the thread running
-      // the task, if it has started, is terminated (Piscina replaces it).
-      const stop = (failure: TaskFailure) => {
-        if (!answer()) return;
+        settle();
         this.#settled();
-        reject(failure);
-        this.#stopThreadRunning(tier, seq);
       };
-      const timer = setTimeout(() => stop(new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`)), deadlineAt - Date.now());
+      // Stops the thread running the task, if it runs now (Piscina replaces the thread).
+      const stopThread = () => this.#stopThreadRunning(tier, seq);
+      // The deadline stays armed until the worker is done with the task, even after a cancel
+      // has answered the caller: a task that starts anyway is still stopped at its deadline.
+      const deadline = setTimeout(() => {
+        stopThread();
+        answer(() => reject(new TaskFailure('timeout', `the task ran past its ${options.timeoutMs} ms deadline`)));
+      }, deadlineAt - Date.now());
+      const cancelled = () => new TaskFailure('cancelled', 'the task was cancelled');
       const onCancel = () => {
-        const cancelled = new TaskFailure('cancelled', 'the task was cancelled');
+        // The thread running the task is told; if none has started it, every thread of the tier
+        // is, since any may pick it up (and skips it then). A task that ignores the cancel, or
+        // that started while the message was on its way, is stopped after the grace period.
         const threadId = this.#slots.threadRunning(seq);
-        if (threadId === undefined) {
-          // Not started: every worker of the tier learns to skip it, since any may pick it up.
-          for (const worker of tier.threads) this.#command(worker.threadId, { op: 'cancel', taskSeq: seq });
-          return stop(cancelled);
-        }
-        this.#command(threadId, { op: 'cancel', taskSeq: seq });
-        graceTimer = setTimeout(() => stop(cancelled), this.#options.cancelGraceMs);
+        const threads = threadId === undefined ? tier.threads.map((worker) => worker.threadId) : [threadId];
+        for (const thread of threads) this.#command(thread, { op: 'cancel', taskSeq: seq });
+        graceTimer = setTimeout(() => {
+          stopThread();
+          answer(() => reject(cancelled()));
+        }, this.#options.cancelGraceMs);
       };
       options.signal?.addEventListener('abort', onCancel, { once: true });
       tier.run(envelope).then(
         (value) => {
-          if (!answer()) return;
-          this.#settled();
-          resolve(value);
+          clearTimeout(deadline);
+          clearTimeout(graceTimer);
+          // A worker answers null only for a task it skipped: past its deadline (answered
+          // already) or cancelled before it started.
+          answer(() => (value === null ? reject(cancelled()) : resolve(value)));
         },
         (err: unknown) => {
-          if (!answer()) return;
+          clearTimeout(deadline);
+          clearTimeout(graceTimer);
           // A task that had not started when its thread died (another task on that thread
           // crashed it or ran out of time) is blameless: it runs again in what time it has left.
-          if (this.#threadDied(err) && this.#slots.threadRunning(seq) === undefined) {
-            resolve(this.#submit(tier, task, options, deadlineAt));
-          } else {
-            reject(this.#explain(err, options));
-          }
-          this.#settled();
+          const blameless = this.#threadDied(err) && this.#slots.threadRunning(seq) === undefined;
+          answer(() => (blameless ? resolve(this.#submit(tier, task, options, deadlineAt)) : reject(this.#explain(err, options))));
         },
       );
     });
