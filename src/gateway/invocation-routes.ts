@@ -5,6 +5,7 @@ import type { InvocationQuery } from '../store/invocation-store.js';
 import type { InvocationStatus } from '../store/records.js';
 import { accepted, submitHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
+import { runFunctionSchema, type RunFunctionRoute } from './invoke-routes.js';
 import { checkFunctionNames } from './name-check.js';
 import type { Services } from './services.js';
 import { streamInvocationEvents } from './invocation-events-stream.js';
@@ -23,24 +24,15 @@ export async function invocationRoutes(app: FastifyInstance, { invocations, conf
   treatEveryBodyAsJson(app);
   checkFunctionNames(app);
 
-  app.post<{ Params: { name: string }; Querystring: { version?: number } }>(
-    '/v1/functions/:name/invocations',
-    {
-      schema: {
-        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-        querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
-      },
-    },
-    async (request, reply) => {
-      const result = await invocations.submit({
-        function: request.params.name,
-        input: request.body ?? null,
-        ...(request.query.version === undefined ? {} : { version: request.query.version }),
-        ...submitHeaders(request),
-      });
-      return accepted(reply, result);
-    },
-  );
+  app.post<RunFunctionRoute>('/v1/functions/:name/invocations', { schema: runFunctionSchema }, async (request, reply) => {
+    const result = await invocations.submit({
+      function: request.params.name,
+      input: request.body ?? null,
+      ...(request.query.version === undefined ? {} : { version: request.query.version }),
+      ...submitHeaders(request),
+    });
+    return accepted(reply, result);
+  });
 
   app.get<{ Querystring: Omit<InvocationQuery, 'limit'> & { limit?: number } }>(
     '/v1/invocations',

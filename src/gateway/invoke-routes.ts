@@ -7,27 +7,26 @@ import type { Services } from './services.js';
 
 export const INVOCATION_ID_HEADER = 'x-invocation-id';
 
+/** A call to a function, now or queued: its name, and `?version=N` to pick a version. */
+export const runFunctionSchema = {
+  params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+  querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
+} as const;
+
+export type RunFunctionRoute = { Params: { name: string }; Querystring: { version?: number } };
+
 export async function invokeRoutes(app: FastifyInstance, { invoker }: Services): Promise<void> {
   treatEveryBodyAsJson(app);
   checkFunctionNames(app);
 
-  app.post<{ Params: { name: string }; Querystring: { version?: number } }>(
-    '/v1/functions/:name/invoke',
-    {
-      schema: {
-        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-        querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
-      },
-    },
-    async (request, reply) => {
-      const invocationId = randomUUID();
-      reply.header(INVOCATION_ID_HEADER, invocationId);
-      const json = await invoker.invoke(request.params.name, request.body ?? null, {
-        invocationId,
-        ...(request.query.version === undefined ? {} : { version: request.query.version }),
-      });
-      // Already JSON text from the worker: sent as is, not serialized again.
-      return reply.type('application/json').send(json);
-    },
-  );
+  app.post<RunFunctionRoute>('/v1/functions/:name/invoke', { schema: runFunctionSchema }, async (request, reply) => {
+    const invocationId = randomUUID();
+    reply.header(INVOCATION_ID_HEADER, invocationId);
+    const json = await invoker.invoke(request.params.name, request.body ?? null, {
+      invocationId,
+      ...(request.query.version === undefined ? {} : { version: request.query.version }),
+    });
+    // Already JSON text from the worker: sent as is, not serialized again.
+    return reply.type('application/json').send(json);
+  });
 }
