@@ -1,6 +1,6 @@
 // Builds the Wisp application: store, registry, pool and the gateway's route plugins, wired
 // together. main.ts listens with it; tests use app.inject().
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
@@ -36,6 +36,14 @@ import { Triggers } from './triggers/triggers.js';
 import { CronScheduler } from './triggers/cron-scheduler.js';
 import { triggerRoutes } from './gateway/trigger-routes.js';
 import { FileBlobStore } from './store/blob-store.js';
+import { TokenTable } from './auth/tokens.js';
+import { installAccessGate, type AccessGate } from './gateway/access-gate.js';
+import { answerClientError } from './gateway/client-errors.js';
+import { envRoutes } from './gateway/env-routes.js';
+import { registerProtections } from './gateway/protections.js';
+import { WispMetrics } from './metrics/wisp-metrics.js';
+import { FunctionEnv } from './registry/function-env.js';
+import { SqliteEnvStore } from './store/env-store.js';
 import { openDatabase } from './store/database.js';
 import { SqliteGroupStore } from './store/group-store.js';
 import { SqliteInstanceStore } from './store/instance-store.js';
@@ -52,6 +60,8 @@ declare module 'fastify' {
     /** Every route registered, for the test that holds openapi.yaml to them. */
     wispRoutes: RouteEntry[];
     wisp: Services;
+    /** Closed by shutdown.ts before the server stops. */
+    wispGate: AccessGate;
   }
 }
 
@@ -61,6 +71,9 @@ export interface AppOptions {
 }
 
 function createServices(config: Config, log: (message: string) => void, clock: Clock): Services {
+  // The data dir holds secrets (function env, webhook and callback secrets): owner-only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
   const scratchDir = join(config.dataDir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
   // Built below; calls from workers only come once functions run, long after.
@@ -76,6 +89,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
       moduleCacheBytes: config.pool.moduleCacheMb * 2 ** 20,
       resultBytes: config.limits.resultBytes,
       logBytes: config.invocations.logBytes,
+      memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
     },
     routeRequest: route,
     cancelGraceMs: config.invocations.cancelGraceMs,
@@ -91,6 +105,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     maxUnpackedBytes: config.limits.uploadBytes * 4,
   });
   const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
+  const env = new FunctionEnv({ store: new SqliteEnvStore(db), requireFunction: (name) => void registry.get(name) });
   const instances: InstanceManager = new InstanceManager({
     registry,
     blobs,
@@ -100,6 +115,8 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     startTimeoutMs: config.instances.startTimeoutMs,
     checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
     resultBytes: config.limits.resultBytes,
+    memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
+    env: (fn) => env.of(fn) ?? {},
     log,
     routeRequest: route,
   });
@@ -109,7 +126,11 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     registry,
     pool,
     maxDepth: config.invocations.maxDepth,
-    record: (call, durable) => invocations.recordCall(call, durable),
+    record: (call, durable) => {
+      metrics.callFinished(call);
+      invocations.recordCall(call, durable);
+    },
+    env: (fn) => env.of(fn),
   });
   const store = new SqliteInvocationStore(db);
   const writes = new WriteBatcher(store);
@@ -134,7 +155,10 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     clock,
     maxRunning: config.invocations.maxRunning,
     maxBackoffMs: config.invocations.maxBackoffMs,
-    onFinal: (record) => callbacks.finished(record),
+    onFinal: (record) => {
+      metrics.invocationFinished(record);
+      callbacks.finished(record);
+    },
     log,
   });
   const invocations: Invocations = new Invocations({
@@ -160,7 +184,14 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     rotationOverlapMs: config.triggers.rotationOverlapMs,
     now: () => clock.now(),
   });
-  return { config, registry, pool, invoker, invocations, instances, groups, resources, writes, triggers };
+  const metrics: WispMetrics = new WispMetrics({
+    inFlight: () => invoker.inFlight,
+    poolTiers: () => pool.stats(),
+    instancesRunning: () => instances.holding().length,
+    allocated: () => resources.allocated,
+    capacity: () => resources.capacity,
+  });
+  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, writes, triggers, metrics };
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -169,6 +200,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Per-request log lines would cost more than the rest of the hot path; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.requestBodyBytes,
+    // Node checks its timeouts every connectionsCheckingInterval (30 s by default): a slowloris
+    // connection would outlive headersTimeoutMs by that much.
+    http: { maxHeaderSize: config.limits.headerBytes, connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs) },
+    requestTimeout: config.limits.requestTimeoutMs,
+    keepAliveTimeout: config.limits.keepAliveTimeoutMs,
+    clientErrorHandler: answerClientError,
+    // The access gate answers requests that come in while Wisp drains, as problem details.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     // Unknown fields are refused with a message, not silently dropped: a typo should not pass.
     // No scalar turns into a one-element array either (Fastify's default is coerceTypes: 'array').
@@ -198,7 +237,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services.registry.close();
   });
 
+  // Before any route, so that every route gets an access rule and passes the gate.
+  const gate = installAccessGate(app, {
+    tokens: new TokenTable(config.auth.tokens),
+    metricsOpen: config.auth.metricsOpen,
+    isPublicFunction: (name) => services.registry.isPublic(name),
+    retryAfterSeconds: config.pressure.retryAfterSeconds,
+  });
+  app.decorate('wispGate', gate);
+  app.addHook('onListen', () => {
+    app.server.headersTimeout = config.limits.headersTimeoutMs;
+  });
   installProblemHandlers(app);
+  await registerProtections(app, config);
   await app.register(docsRoutes);
   await app.register(systemRoutes, services);
   await app.register(functionRoutes, services);
@@ -208,5 +259,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(instanceRoutes, services);
   await app.register(groupRoutes, services);
   await app.register(triggerRoutes, services);
+  await app.register(envRoutes, services);
   return app;
 }

@@ -2,6 +2,7 @@
 // WISP_CONFIG, then WISP_* environment variables, then overrides from the caller (tests).
 // The result is validated against a schema and frozen; everything else receives it as an argument.
 import { readFileSync } from 'node:fs';
+import { isLoopbackHost, parseTokenList, TokenListError, type TokenEntry } from './auth/tokens.js';
 import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -12,10 +13,37 @@ export interface Config {
   readonly port: number;
   readonly dataDir: string;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly auth: {
+    /** Bearer tokens, by the sha256 of the token: the file never holds a token itself. */
+    readonly tokens: readonly TokenEntry[];
+    /** Whether GET /metrics answers without a token (for a scraper on a trusted network). */
+    readonly metricsOpen: boolean;
+  };
   readonly limits: {
     readonly uploadBytes: number;
     readonly requestBodyBytes: number;
     readonly resultBytes: number;
+    /** All request headers together (Node's maxHeaderSize); more is 431. */
+    readonly headerBytes: number;
+    /** How long a client may take to send its headers; a slowloris connection is cut at this. */
+    readonly headersTimeoutMs: number;
+    /** How long a client may take to send its whole request (not how long the answer may take). */
+    readonly requestTimeoutMs: number;
+    /** How long an idle keep-alive connection is held open. */
+    readonly keepAliveTimeoutMs: number;
+    /** Requests per token (or per client address without one) in each window; null: no limit. */
+    readonly rateLimit: { readonly max: number; readonly windowMs: number } | null;
+  };
+  /** Load shedding: past any of these, new requests get 503 with Retry-After. null: not watched. */
+  readonly pressure: {
+    readonly maxEventLoopDelayMs: number | null;
+    readonly maxHeapUsedBytes: number | null;
+    readonly maxRssBytes: number | null;
+    readonly retryAfterSeconds: number;
+  };
+  readonly shutdown: {
+    /** How long in-flight requests may take to finish after SIGTERM before they are cut off. */
+    readonly graceMs: number;
   };
   readonly functions: {
     readonly defaultTimeoutMs: number;
@@ -24,6 +52,8 @@ export interface Config {
     readonly maxMemoryMb: number;
     readonly defaultConcurrency: number;
     readonly loadTimeoutMs: number;
+    /** How often a worker checks its Buffer (off-heap) memory against the function's memoryMb. */
+    readonly memoryCheckIntervalMs: number;
   };
   readonly pool: {
     /** Threads per memory tier; null in the file means one per core. */
@@ -104,7 +134,34 @@ const schema = section({
   port: { type: 'integer', minimum: 0, maximum: 65535 },
   dataDir: { type: 'string', minLength: 1 },
   logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
-  limits: section({ uploadBytes: positiveInt, requestBodyBytes: positiveInt, resultBytes: positiveInt }),
+  auth: section({
+    tokens: {
+      type: 'array',
+      items: section({
+        name: { type: 'string', minLength: 1 },
+        scope: { enum: ['admin', 'deploy', 'invoke'] },
+        sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      }),
+    },
+    metricsOpen: { type: 'boolean' },
+  }),
+  limits: section({
+    uploadBytes: positiveInt,
+    requestBodyBytes: positiveInt,
+    resultBytes: positiveInt,
+    headerBytes: { type: 'integer', minimum: 1024 },
+    headersTimeoutMs: positiveInt,
+    requestTimeoutMs: positiveInt,
+    keepAliveTimeoutMs: positiveInt,
+    rateLimit: { anyOf: [section({ max: positiveInt, windowMs: positiveInt }), { type: 'null' }] },
+  }),
+  pressure: section({
+    maxEventLoopDelayMs: positiveIntOrNull,
+    maxHeapUsedBytes: positiveIntOrNull,
+    maxRssBytes: positiveIntOrNull,
+    retryAfterSeconds: positiveInt,
+  }),
+  shutdown: section({ graceMs: { type: 'integer', minimum: 0 } }),
   functions: section({
     defaultTimeoutMs: positiveInt,
     maxTimeoutMs: positiveInt,
@@ -112,6 +169,7 @@ const schema = section({
     maxMemoryMb: { type: 'integer', minimum: 16 },
     defaultConcurrency: positiveInt,
     loadTimeoutMs: positiveInt,
+    memoryCheckIntervalMs: positiveInt,
   }),
   pool: section({
     maxThreads: positiveIntOrNull,
@@ -212,6 +270,20 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: Confi
   if (!validate(raw)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const auth = raw.auth as { tokens: TokenEntry[] };
+  try {
+    auth.tokens = [...auth.tokens, ...parseTokenList(env.WISP_TOKENS ?? '')];
+  } catch (err) {
+    if (err instanceof TokenListError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (auth.tokens.length === 0 && !isLoopbackHost(raw.host as string)) {
+    throw new ConfigError(
+      `refusing to listen on ${String(raw.host)} with no tokens: anyone who can reach it could deploy and run code. ` +
+        'Make a token with `npm run token -- admin` and pass it as WISP_TOKENS=<token>:admin (or put its sha256 in auth.tokens of the config file), ' +
+        'or listen on 127.0.0.1.',
+    );
   }
   const pool = raw.pool as Record<string, unknown>;
   if (pool.maxThreads === null) pool.maxThreads = availableParallelism();

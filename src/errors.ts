@@ -60,6 +60,17 @@ export const catalogue = {
   NESTING_TOO_DEEP: { status: 508, title: 'Nested calls go too deep', origin: 'user' },
   TRIGGER_NOT_FOUND: { status: 404, title: 'No such trigger', origin: 'user' },
   INVALID_SIGNATURE: { status: 401, title: 'The webhook signature is not valid', origin: 'user' },
+  TOKEN_REQUIRED: { status: 401, title: 'A bearer token is required', origin: 'user' },
+  INVALID_TOKEN: { status: 401, title: 'The bearer token is not valid', origin: 'user' },
+  INSUFFICIENT_SCOPE: { status: 403, title: "The token's scope does not allow this", origin: 'user' },
+  INVALID_ENV: { status: 400, title: 'The env values are not valid', origin: 'user' },
+  ENV_NOT_FOUND: { status: 404, title: 'No such env value', origin: 'user' },
+  UPLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large', origin: 'user' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large', origin: 'user' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time', origin: 'user' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests', origin: 'user' },
+  OVERLOADED: { status: 503, title: 'Wisp is overloaded', origin: 'system' },
+  SHUTTING_DOWN: { status: 503, title: 'Wisp is shutting down', origin: 'system' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

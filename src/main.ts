@@ -1,6 +1,7 @@
-// Entry point: load the config, build the app, listen; close cleanly on SIGTERM and SIGINT.
+// Entry point: load the config, build the app, listen; shut down gracefully on SIGTERM and SIGINT.
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { shutDown } from './shutdown.js';
 
 async function main(): Promise<void> {
   let config;
@@ -18,8 +19,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, 'shutting down');
-    app.close().then(
+    app.log.info({ signal, graceMs: config.shutdown.graceMs }, 'shutting down');
+    shutDown(app, config.shutdown.graceMs).then(
       () => process.exit(0),
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed');

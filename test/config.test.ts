@@ -14,7 +14,7 @@ t.test('defaults: loopback on 8080, ./data, design limits', async (t) => {
 });
 
 t.test('WISP_HOST, WISP_PORT and WISP_DATA_DIR override', async (t) => {
-  const config = loadConfig({ env: { WISP_HOST: '0.0.0.0', WISP_PORT: '9999', WISP_DATA_DIR: '/tmp/wisp-x' } });
+  const config = loadConfig({ env: { WISP_HOST: '0.0.0.0', WISP_PORT: '9999', WISP_DATA_DIR: '/tmp/wisp-x', WISP_TOKENS: 'a-token-of-sixteen-chars:admin' } });
   t.equal(config.host, '0.0.0.0');
   t.equal(config.port, 9999);
   t.equal(config.dataDir, '/tmp/wisp-x');

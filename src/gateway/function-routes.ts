@@ -1,9 +1,12 @@
 // Deploy and manage functions: /v1/functions[/{name}[/versions]].
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { WispError } from '../errors.js';
+import { checkEnvChanges, type EnvChanges } from '../registry/function-env.js';
 import type { FunctionView } from '../registry/registry.js';
 import type { VersionRecord } from '../store/records.js';
 import { useJsonParser } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
+import { answerError } from './problem.js';
 import type { Services } from './services.js';
 import { readDeployBody, registerUploadParsers } from './upload.js';
 
@@ -31,14 +34,32 @@ const functionView = (fn: FunctionView) => ({
   digest: fn.active.digest,
 });
 
-export async function functionRoutes(app: FastifyInstance, { registry, config }: Services): Promise<void> {
+/** The deploy config's `env` goes to the function's secrets, never into the version record. */
+function splitEnv(deployConfig: unknown): { versionConfig: unknown; envChanges: EnvChanges | undefined } {
+  if (typeof deployConfig !== 'object' || deployConfig === null || !('env' in deployConfig)) return { versionConfig: deployConfig, envChanges: undefined };
+  const { env, ...versionConfig } = deployConfig as Record<string, unknown>;
+  return { versionConfig, envChanges: checkEnvChanges(env) };
+}
+
+/** Only the deploy route takes uploads, so only its too-large answer names the upload limit. */
+function uploadErrors(uploadBytes: number) {
+  return (err: unknown, request: FastifyRequest, reply: FastifyReply) =>
+    answerError(err, request, reply, (problem) =>
+      problem.code === 'PAYLOAD_TOO_LARGE' ? new WispError('UPLOAD_TOO_LARGE', `the upload is larger than limits.uploadBytes (${uploadBytes} bytes)`) : problem,
+    );
+}
+
+export async function functionRoutes(app: FastifyInstance, { registry, env, config }: Services): Promise<void> {
   useJsonParser(app);
   await registerUploadParsers(app, config.limits.uploadBytes);
   checkFunctionNames(app);
 
-  app.put<NameParams>('/v1/functions/:name', { bodyLimit: config.limits.uploadBytes, schema: { params: nameParams } }, async (request, reply) => {
+  const deployOptions = { bodyLimit: config.limits.uploadBytes, schema: { params: nameParams }, errorHandler: uploadErrors(config.limits.uploadBytes) };
+  app.put<NameParams>('/v1/functions/:name', deployOptions, async (request, reply) => {
     const { upload, config: deployConfig } = await readDeployBody(request.params.name, request);
-    const version = await registry.deploy(request.params.name, upload, deployConfig);
+    const { versionConfig, envChanges } = splitEnv(deployConfig);
+    const version = await registry.deploy(request.params.name, upload, versionConfig);
+    if (envChanges) env.apply(version.name, envChanges);
     return reply.code(201).header('location', `/v1/functions/${version.name}`).send(versionView(version));
   });
 
@@ -70,6 +91,7 @@ export async function functionRoutes(app: FastifyInstance, { registry, config }:
 
   app.delete<NameParams>('/v1/functions/:name', { schema: { params: nameParams } }, async (request, reply) => {
     registry.delete(request.params.name);
+    env.forget(request.params.name);
     return reply.code(204).send();
   });
 }

@@ -26,6 +26,15 @@ export function streamInvocationEvents(invocations: Invocations, id: string, req
     if (isFinalStatus(invocation.status)) stop();
   };
   request.raw.once('close', stop);
+  // A shutdown ends the stream; EventSource clients reconnect on their own.
+  const draining = invocations.stopWaiting;
+  if (draining.aborted) {
+    send(first);
+    stop();
+    return;
+  }
+  draining.addEventListener('abort', stop, { once: true });
+  request.raw.once('close', () => draining.removeEventListener('abort', stop));
   send(first);
   if (!out.writableEnded) unsubscribe = invocations.watch(id, send);
 }

@@ -18,6 +18,7 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
 };
 
 const FRAMEWORK_DETAILS: Partial<Record<ErrorCode, string>> = {
+  PAYLOAD_TOO_LARGE: 'the request body is larger than limits.requestBodyBytes allows',
   UNSUPPORTED_MEDIA_TYPE: 'this route does not accept that Content-Type; see /docs for the types each route takes',
 };
 
@@ -54,12 +55,15 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: W
     });
 }
 
+/** Answers any error; `refine` may replace the catalogued error with a more specific one. */
+export function answerError(err: unknown, request: FastifyRequest, reply: FastifyReply, refine?: (problem: WispError) => WispError): FastifyReply {
+  const problem = asWispError(err);
+  if (problem.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
+  return sendProblem(reply, request, refine ? refine(problem) : problem);
+}
+
 export function installProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err, request, reply) => {
-    const problem = asWispError(err);
-    if (problem.code === 'INTERNAL_ERROR') request.log.error({ err }, 'unhandled error');
-    return sendProblem(reply, request, problem);
-  });
+  app.setErrorHandler((err, request, reply) => answerError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, request, new WispError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`)),
   );

@@ -6,6 +6,8 @@ import type { Invoker } from '../invocations/invoker.js';
 import type { WriteBatcher } from '../invocations/write-batcher.js';
 import type { Triggers } from '../triggers/triggers.js';
 import type { Registry } from '../registry/registry.js';
+import type { FunctionEnv } from '../registry/function-env.js';
+import type { WispMetrics } from '../metrics/wisp-metrics.js';
 import type { StatelessPool } from '../runtime/stateless-pool.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
 
@@ -13,6 +15,9 @@ import type { NodeResources } from '../scheduler/node-resources.js';
 export interface Services {
   config: Config;
   registry: Registry;
+  /** Functions' secrets (ctx.env). */
+  env: FunctionEnv;
+  metrics: WispMetrics;
   invoker: Invoker;
   invocations: Invocations;
   /** Group commit of invocation records; flushed before the store closes. */

@@ -1,10 +1,12 @@
-// Health and node state: GET /healthz, GET /v1/node.
+// Health, metrics and node state: GET /healthz, GET /metrics, GET /v1/node.
 import { availableParallelism, totalmem } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from './services.js';
 
-export async function systemRoutes(app: FastifyInstance, { pool, invoker, resources, instances }: Services): Promise<void> {
+export async function systemRoutes(app: FastifyInstance, { pool, invoker, resources, instances, metrics }: Services): Promise<void> {
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 
   app.get('/v1/node', async () => ({
     cores: availableParallelism(),

@@ -18,6 +18,9 @@ export interface InstanceLauncherOptions {
   startTimeoutMs: number;
   checkpointTimeoutMs: number;
   resultBytes: number;
+  memoryCheckIntervalMs: number;
+  /** The function's secrets, handed to the instance as this.ctx.env when it starts. */
+  env: (fn: string) => Readonly<Record<string, string>>;
 }
 
 export interface LaunchOptions {
@@ -62,7 +65,17 @@ export class InstanceLauncher {
     const starting = this.#spares
       .take(record.resources.memory)
       .init(
-        { code: this.#o.registry.code(version), className: record.class, instanceId: record.id, args: record.args, checkpoint, resultBytes: this.#o.resultBytes },
+        {
+          code: this.#o.registry.code(version),
+          className: record.class,
+          instanceId: record.id,
+          args: record.args,
+          checkpoint,
+          resultBytes: this.#o.resultBytes,
+          memoryMb: record.resources.memory,
+          memoryCheckIntervalMs: this.#o.memoryCheckIntervalMs,
+          env: this.#o.env(record.function),
+        },
         { startTimeoutMs: this.#o.startTimeoutMs, routeCall },
       );
     let started: InstanceOutcome<InstanceThread>;

@@ -55,6 +55,7 @@ const PURGE_EVERY_MS = 3_600_000;
 
 export class Invocations {
   readonly #o: InvocationsOptions;
+  readonly #stopWaiting = new AbortController();
   #purgeTimer: Timer | undefined;
 
   constructor(options: InvocationsOptions) {
@@ -128,12 +129,13 @@ export class Invocations {
   /** Resolves when the invocation is final, or after `ms` with its state then. */
   async wait(id: string, ms: number, signal?: AbortSignal): Promise<InvocationView> {
     const record = this.#record(id);
-    if (isFinal(record) || ms <= 0 || record.mode !== 'async') return view(record);
+    if (isFinal(record) || ms <= 0 || record.mode !== 'async' || this.#stopWaiting.signal.aborted) return view(record);
     return new Promise((resolve) => {
       const done = () => {
         unsubscribe();
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
+        this.#stopWaiting.signal.removeEventListener('abort', done);
         resolve(this.get(id));
       };
       const unsubscribe = this.#o.events.subscribe(id, (changed) => {
@@ -141,7 +143,21 @@ export class Invocations {
       });
       const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
+      this.#stopWaiting.signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /**
+   * Aborted when Wisp begins to shut down: long-polls answer with the state they have and event
+   * streams end, so that they do not hold the shutdown for their whole wait.
+   */
+  get stopWaiting(): AbortSignal {
+    return this.#stopWaiting.signal;
+  }
+
+  /** Ends every long-poll and event stream now (see stopWaiting). */
+  releaseWaiters(): void {
+    this.#stopWaiting.abort();
   }
 
   /** Calls `listener` with every state change of `id` until it is final or unsubscribed. */

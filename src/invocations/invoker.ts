@@ -10,6 +10,7 @@ import { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
 import type { LogEntry, VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import { redactError, redactLogs, redactorFor, type Redact } from './secret-redaction.js';
 import type { CallSummary } from './call-summary.js';
 
 export interface CallOptions {
@@ -44,6 +45,8 @@ export interface InvokerOptions {
   /** How deep ctx.invoke() may nest. */
   maxDepth: number;
   record: CallRecorder;
+  /** A function's secrets (ctx.env); undefined when it has none. */
+  env: (fn: string) => Readonly<Record<string, string>> | undefined;
 }
 
 export class Invoker {
@@ -162,15 +165,20 @@ export class Invoker {
       depth: options.depth ?? 0,
       durable: options.durable ?? false,
     };
+    const env = this.#o.env(version.name);
+    if (env) meta.env = env;
     let outcome: LoggedOutcome<T>;
     try {
       outcome = await task(this.#o.registry.code(version), meta);
     } catch (err) {
       if (!(err instanceof TaskFailure)) throw err;
-      return { ok: false, version, error: fromTaskFailure(err, version), retriable: err.reason !== 'cancelled', logs: [] };
+      const failure = env ? new TaskFailure(err.reason, redactorFor(env)(err.message)) : err;
+      return { ok: false, version, error: fromTaskFailure(failure, version), retriable: err.reason !== 'cancelled', logs: [] };
     } finally {
       release();
     }
+    // Most functions have no secrets and skip this.
+    if (env) outcome = redactOutcome(outcome, redactorFor(env));
     if (outcome.ok) return { ok: true, version, json: outcome.value, logs: outcome.logs };
     const error = fromFailedOutcome(outcome.phase, outcome.error, version);
     return { ok: false, version, error, retriable: outcome.error.retriable !== false && outcome.phase !== 'result', logs: outcome.logs };
@@ -188,6 +196,11 @@ export class Invoker {
 
 /** A report whose value is whatever the task produced (JSON text, or a wire response). */
 type RunReport<T> = { ok: true; version: VersionRecord; json: T; logs: LogEntry[] } | Extract<CallReport, { ok: false }>;
+
+function redactOutcome<T>(outcome: LoggedOutcome<T>, redact: Redact): LoggedOutcome<T> {
+  const logs = redactLogs(outcome.logs, redact);
+  return outcome.ok ? { ...outcome, logs } : { ...outcome, error: redactError(outcome.error, redact), logs };
+}
 
 function fromTaskFailure(failure: TaskFailure, version: VersionRecord): WispError {
   const fn = `function "${version.name}"`;

@@ -10,7 +10,9 @@ interface Rule {
   fallback: (limits: Limits) => number;
 }
 
-const RULES: Record<keyof FunctionConfig, Rule> = {
+type NumericKey = Exclude<keyof FunctionConfig, 'public'>;
+
+const RULES: Record<NumericKey, Rule> = {
   timeoutMs: { min: 1, max: (l) => l.maxTimeoutMs, fallback: (l) => l.defaultTimeoutMs },
   memoryMb: { min: 16, max: (l) => l.maxMemoryMb, fallback: (l) => l.defaultMemoryMb },
   concurrency: { min: 1, max: () => 100_000, fallback: (l) => l.defaultConcurrency },
@@ -20,7 +22,8 @@ const RULES: Record<keyof FunctionConfig, Rule> = {
   maxAgeMs: { min: 1000, max: () => 604_800_000, fallback: () => 21_600_000 },
 };
 
-const KEYS = Object.keys(RULES) as (keyof FunctionConfig)[];
+const NUMERIC_KEYS = Object.keys(RULES) as NumericKey[];
+const KEYS: (keyof FunctionConfig)[] = [...NUMERIC_KEYS, 'public'];
 
 /**
  * The function's effective config: the module's `export const config`, overridden key by key by
@@ -46,7 +49,10 @@ export function resolveFunctionConfig(
     }
   }
   const config = {} as FunctionConfig;
-  for (const key of KEYS) {
+  const isPublic = merged.public ?? false;
+  if (typeof isPublic !== 'boolean') throw new WispError('INVALID_CONFIG', `config.public must be true or false, got ${JSON.stringify(isPublic)}`);
+  config.public = isPublic;
+  for (const key of NUMERIC_KEYS) {
     const rule = RULES[key];
     const value = merged[key] ?? rule.fallback(limits);
     const max = rule.max(limits);

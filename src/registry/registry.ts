@@ -107,6 +107,15 @@ export class Registry {
   }
 
   /** The version a call runs: the active one, or the one asked for. */
+  /** Whether the function's active version was deployed with `public: true`; false if there is none. */
+  isPublic(name: string): boolean {
+    try {
+      return this.resolve(name).config.public === true;
+    } catch {
+      return false;
+    }
+  }
+
   resolve(name: string, version?: number): VersionRecord {
     if (version === undefined) {
       const active = this.#active.get(name);

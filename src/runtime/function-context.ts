@@ -31,7 +31,7 @@ export function createContext(meta: InvocationMeta, gateway: GatewayClient, sign
       made ??= signal();
       return made;
     },
-    env: NO_ENV,
+    env: meta.env ?? NO_ENV,
     invoke: (name, input) => gateway.invoke(name, input, meta),
     // A stateless call is inside no instance, so its chain starts empty.
     instance: (id) => gateway.handle(id, []),

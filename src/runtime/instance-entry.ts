@@ -8,6 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import { serializeError } from '../errors.js';
 import { resultJson } from './result-json.js';
+import { watchOffHeapMemory } from './memory-watchdog.js';
 import { GatewayClient, type InstanceHandle } from './gateway-client.js';
 import { loadModule, type LoadedModule } from './module-loader.js';
 import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart } from './protocol.js';
@@ -24,6 +25,8 @@ type Failure = Extract<InstanceOutcome<never>, { ok: false }>;
 export interface InstanceContext {
   readonly instanceId: string;
   readonly function: string;
+  /** The function's secrets as they were when this thread started. */
+  readonly env: Readonly<Record<string, string>>;
   instance(id: string): InstanceHandle;
 }
 
@@ -52,6 +55,9 @@ const context: InstanceContext = {
   },
   get function() {
     return start.code.label.split('@')[0]!;
+  },
+  get env() {
+    return start.env;
   },
   instance: (id) => client.handle(id, [...currentChain, start.instanceId]),
 };
@@ -136,6 +142,7 @@ async function drain(): Promise<void> {
 port.on('message', (command: InstanceCommand) => {
   if (command.op === 'init') {
     start = command.start;
+    watchOffHeapMemory(start.memoryMb, start.memoryCheckIntervalMs, `instance ${start.instanceId}`);
     void init().then((outcome) => {
       post({ op: 'ready', outcome });
       return drain();

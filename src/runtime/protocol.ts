@@ -10,6 +10,9 @@ export interface WorkerSettings {
   resultBytes: number;
   /** What one invocation's console output may hold. */
   logBytes: number;
+  /** The tier's memory limit: the heap cap, and the bound of the off-heap watchdog. */
+  memoryMb: number;
+  memoryCheckIntervalMs: number;
 }
 
 /** Which code to run: the digest keys the worker's module cache, the path is where to read it. */
@@ -30,6 +33,8 @@ export interface InvocationMeta {
   depth: number;
   /** Whether the call tree this call belongs to is kept in the durable store (it began async). */
   durable: boolean;
+  /** The function's secrets; absent when it has none. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface WireRequest {
@@ -123,6 +128,11 @@ export interface InstanceStart {
   /** v8-serialized state to restore without running the constructor. */
   checkpoint: Uint8Array | null;
   resultBytes: number;
+  /** The instance's memory limit, for the off-heap watchdog (the heap cap is set on the thread). */
+  memoryMb: number;
+  memoryCheckIntervalMs: number;
+  /** The function's secrets, as ctx.env. */
+  env: Readonly<Record<string, string>>;
 }
 
 /** Where an instance failure happened, beyond the phases every task shares. */

@@ -18,7 +18,8 @@ export interface StatelessPoolOptions {
   maxQueue: number;
   /** The tier started at once with minThreads; other tiers start on first use. */
   defaultMemoryMb: number;
-  worker: WorkerSettings;
+  /** The same for every tier; each tier adds its memoryMb. */
+  worker: Omit<WorkerSettings, 'memoryMb'>;
   /** Serves ctx.instance(id).call() and ctx.invoke() made inside pool workers. */
   routeRequest: RouteGatewayRequest;
   /** How long a cancelled task may take to end on its own before its thread is terminated. */
@@ -202,7 +203,7 @@ export class StatelessPool {
         // Piscina's timing histograms cost three clock reads and two records per task.
         recordTiming: false,
         resourceLimits: { maxOldGenerationSizeMb: memoryMb },
-        workerData: o.worker,
+        workerData: { ...o.worker, memoryMb } satisfies WorkerSettings,
         // Workers start clean: no loaders or flags inherited from the gateway's command line,
         // and none of the gateway's environment (it may hold tokens).
         execArgv: [],

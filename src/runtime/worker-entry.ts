@@ -12,6 +12,7 @@ import { GatewayClient } from './gateway-client.js';
 import { MessageChannel } from 'node:worker_threads';
 import { captureConsole, LogBuffer, withLogs } from './log-capture.js';
 import { TaskControls } from './task-controls.js';
+import { watchOffHeapMemory } from './memory-watchdog.js';
 
 const settings = workerData as WorkerSettings;
 const modules = new ModuleCache(settings.moduleCacheEntries, settings.moduleCacheBytes);
@@ -35,6 +36,7 @@ gatewayPort.port1.on('message', (command: PoolWorkerCommand) => {
 gatewayPort.port1.unref();
 slots.announce(gatewayPort.port2);
 captureConsole();
+watchOffHeapMemory(settings.memoryMb, settings.memoryCheckIntervalMs, 'this pool worker');
 
 type JsonHandler = (input: unknown, ctx: unknown) => unknown;
 type FetchHandler = { fetch(request: Request, ctx: unknown): unknown };

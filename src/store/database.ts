@@ -1,5 +1,5 @@
 import Database from 'libsql';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type SqliteDatabase = InstanceType<typeof Database>;
@@ -63,6 +63,15 @@ const MIGRATIONS: readonly string[] = [
      record TEXT NOT NULL
    );
    CREATE INDEX triggers_by_function ON triggers (function);`,
+  // A function's secrets. Kept apart from function_versions so that no version record, and so no
+  // API answer built from one, ever carries a value.
+  `CREATE TABLE function_env (
+     function TEXT NOT NULL REFERENCES functions(name) ON DELETE CASCADE,
+     name TEXT NOT NULL,
+     value TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (function, name)
+   );`,
 ];
 
 /**
@@ -70,7 +79,11 @@ const MIGRATIONS: readonly string[] = [
  * every acknowledged commit durable even across power loss, not only across a SIGKILL.
  */
 export function openDatabase(file: string): SqliteDatabase {
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  // It holds secrets (function env, webhook secrets): owner-only before SQLite writes a byte.
+  // SQLite gives the -wal and -shm files the main file's mode.
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
   const db = new Database(file);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   migrate(db);

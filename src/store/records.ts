@@ -12,6 +12,11 @@ export interface FunctionConfig {
   retryBackoffMs: number;
   /** An asynchronous invocation still waiting to run this long after it was submitted fails. */
   maxAgeMs: number;
+  /**
+   * Whether /fn/{name} answers without a token. Absent in versions deployed before it existed,
+   * which therefore stay private.
+   */
+  public?: boolean;
 }
 
 /** What a module exports, found by loading it at deploy time. */

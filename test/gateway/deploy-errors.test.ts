@@ -24,9 +24,9 @@ t.test('an empty upload is 400 EMPTY_UPLOAD', async (t) => {
 t.test('an oversized upload is 413, at the configured limit', async (t) => {
   const app = await startWisp(t, { limits: { uploadBytes: 1024 } });
   const big = `export default () => "${'x'.repeat(2000)}";`;
-  assertProblem(t, await deploy(app, 'big', big), 413, 'PAYLOAD_TOO_LARGE');
+  assertProblem(t, await deploy(app, 'big', big), 413, 'UPLOAD_TOO_LARGE');
   const { payload, contentType } = multipartBody(big, 'big.ts');
-  assertProblem(t, await app.inject({ method: 'PUT', url: '/v1/functions/big', headers: { 'content-type': contentType }, payload }), 413, 'PAYLOAD_TOO_LARGE');
+  assertProblem(t, await app.inject({ method: 'PUT', url: '/v1/functions/big', headers: { 'content-type': contentType }, payload }), 413, 'UPLOAD_TOO_LARGE');
   t.equal((await deploy(app, 'small', 'export default () => 1')).statusCode, 201, 'under the limit is fine');
 });
 

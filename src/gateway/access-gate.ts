@@ -1,0 +1,107 @@
+// The gate every request passes first: refused while Wisp drains for shutdown, then checked for a
+// bearer token whose scope covers the route (auth/route-access.ts). With no tokens configured
+// Wisp listens on loopback only (config.ts) and the gate asks for none.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { routeAccess, type RouteAccess } from '../auth/route-access.js';
+import { scopeCovers, type Scope, type TokenEntry, type TokenTable } from '../auth/tokens.js';
+import { WispError } from '../errors.js';
+import { sendProblem } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    /** The token the request was let in with, if it showed one. */
+    wispToken?: TokenEntry;
+  }
+}
+
+export interface AccessGateOptions {
+  tokens: TokenTable;
+  metricsOpen: boolean;
+  /** Whether /fn/{name} of this function answers without a token. */
+  isPublicFunction: (name: string) => boolean;
+  /** Sent as Retry-After while draining. */
+  retryAfterSeconds: number;
+}
+
+/** Lets the shutdown sequence close the gate. */
+export interface AccessGate {
+  drain(): void;
+  readonly draining: boolean;
+}
+
+const REALM = 'Bearer realm="wisp"';
+
+export function installAccessGate(app: FastifyInstance, options: AccessGateOptions): AccessGate {
+  let draining = false;
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const access = routeAccess(method, route.url);
+      if (!access) throw new Error(`route ${method} ${route.url} has no access rule in auth/route-access.ts`);
+      route.config = { ...route.config, access };
+    }
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (draining) {
+      reply.header('connection', 'close');
+      sendProblem(reply, request, new WispError('SHUTTING_DOWN', 'Wisp is shutting down; retry on another node or after it restarts', { retryAfterSeconds: options.retryAfterSeconds }));
+      return;
+    }
+    if (!options.tokens.enabled) return done();
+    const refusal = check(request, options);
+    if (refusal) {
+      reply.header('www-authenticate', refusal.challenge);
+      sendProblem(reply, request, refusal.error);
+      return;
+    }
+    done();
+  });
+  return {
+    drain: () => {
+      draining = true;
+    },
+    get draining() {
+      return draining;
+    },
+  };
+}
+
+function neededScope(request: FastifyRequest, options: AccessGateOptions): Scope | null {
+  const access = request.routeOptions.config.access;
+  // Unknown routes: the 404 answer gives nothing away.
+  if (!access || access.kind === 'open') return null;
+  if (access.kind === 'scope') return access.scope;
+  if (access.kind === 'metrics') return options.metricsOpen ? null : 'invoke';
+  return options.isPublicFunction((request.params as { name: string }).name) ? null : 'invoke';
+}
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match ? match[1] : '';
+}
+
+function check(request: FastifyRequest, options: AccessGateOptions): { error: WispError; challenge: string } | null {
+  const needed = neededScope(request, options);
+  const presented = bearerToken(request);
+  const token = presented ? options.tokens.find(presented) : undefined;
+  if (token) request.wispToken = token;
+  if (needed === null) return null;
+  if (presented === undefined) {
+    return { error: new WispError('TOKEN_REQUIRED', `this route needs a bearer token with scope ${needed}: send Authorization: Bearer <token>`), challenge: REALM };
+  }
+  if (!token) {
+    const why = presented === '' ? 'the Authorization header must be "Bearer <token>"' : 'the bearer token is not one Wisp accepts';
+    return { error: new WispError('INVALID_TOKEN', why), challenge: `${REALM}, error="invalid_token"` };
+  }
+  if (!scopeCovers(token.scope, needed)) {
+    return {
+      error: new WispError('INSUFFICIENT_SCOPE', `this route needs scope ${needed} (or wider); token "${token.name}" has scope ${token.scope}`),
+      challenge: `${REALM}, error="insufficient_scope", scope="${needed}"`,
+    };
+  }
+  return null;
+}
