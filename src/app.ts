@@ -202,7 +202,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     bodyLimit: config.limits.requestBodyBytes,
     // Node checks its timeouts every connectionsCheckingInterval (30 s by default): a slowloris
     // connection would outlive headersTimeoutMs by that much.
-    http: { maxHeaderSize: config.limits.headerBytes, connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs) },
+    http: {
+      maxHeaderSize: config.limits.headerBytes,
+      headersTimeout: config.limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs),
+    },
     requestTimeout: config.limits.requestTimeoutMs,
     keepAliveTimeout: config.limits.keepAliveTimeoutMs,
     clientErrorHandler: answerClientError,
@@ -245,9 +249,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     retryAfterSeconds: config.pressure.retryAfterSeconds,
   });
   app.decorate('wispGate', gate);
-  app.addHook('onListen', () => {
-    app.server.headersTimeout = config.limits.headersTimeoutMs;
-  });
   installProblemHandlers(app);
   await registerProtections(app, config);
   await app.register(docsRoutes);

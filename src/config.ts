@@ -285,6 +285,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: Confi
         'or listen on 127.0.0.1.',
     );
   }
+  const limits = raw.limits as { headersTimeoutMs: number; requestTimeoutMs: number };
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError(`limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not be more than limits.requestTimeoutMs (${limits.requestTimeoutMs}): the headers are part of the request`);
+  }
   const pool = raw.pool as Record<string, unknown>;
   if (pool.maxThreads === null) pool.maxThreads = availableParallelism();
   const invocations = raw.invocations as Record<string, unknown>;
