@@ -11,6 +11,8 @@ export interface WispProcess {
   child: ChildProcess;
   /** Resolves with the exit code or signal. */
   exited: Promise<[number | null, NodeJS.Signals | null]>;
+  /** Resolves with the first stdout line from now on that matches. */
+  line(pattern: RegExp): Promise<string>;
 }
 
 /** Starts Wisp on a free port (WISP_PORT=0) and resolves once it logs its address. */
@@ -30,5 +32,14 @@ export async function startWispProcess(dataDir: string, env: Record<string, stri
     });
     exited.then(([code]) => reject(new Error(`wisp exited with ${code} before listening: ${stderr}`)));
   });
-  return { url, child, exited };
+  const line = (pattern: RegExp) =>
+    new Promise<string>((resolve) => {
+      const listener = (text: string) => {
+        if (!pattern.test(text)) return;
+        lines.off('line', listener);
+        resolve(text);
+      };
+      lines.on('line', listener);
+    });
+  return { url, child, exited, line };
 }

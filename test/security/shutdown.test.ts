@@ -1,0 +1,108 @@
+// Graceful shutdown: on SIGTERM new requests get 503 SHUTTING_DOWN, the call in flight finishes,
+// instances are checkpointed, queued asynchronous work stays for the next start, and the exit is 0.
+import t from 'tap';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { startGate } from '../helpers/gate.js';
+import { fixture, startWisp } from '../helpers/wisp.js';
+import { startWispProcess } from '../helpers/process.js';
+import { shutDown } from '../../dist/shutdown.js';
+
+const held = (gateUrl: string) => `export const config = { concurrency: 2 };
+export default async (input: { tag?: string }) => { await fetch(${JSON.stringify(gateUrl)}); return 'finished ' + (input?.tag ?? ''); };
+`;
+
+async function send(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}
+
+/** Reads HTTP/1.1 responses off a raw socket until it closes. */
+function responsesOf(socket: ReturnType<typeof connect>): Promise<string> {
+  let text = '';
+  socket.on('data', (chunk) => (text += chunk));
+  return once(socket, 'close').then(() => text);
+}
+
+t.test('SIGTERM drains: in-flight finishes, new requests get 503, instances and queued work survive, exit 0', async (t) => {
+  const gate = await startGate(t);
+  const dataDir = t.testdir();
+  const first = await startWispProcess(dataDir);
+  t.teardown(() => first.child.kill('SIGKILL'));
+  t.equal((await send(first.url, 'PUT', '/v1/functions/held', held(gate.url))).status, 201);
+  t.equal((await send(first.url, 'PUT', '/v1/functions/counter', fixture('counter.ts'))).status, 201);
+  const instance = (await send(first.url, 'POST', '/v1/functions/counter/instances', { class: 'Counter', args: [10] })).json.id as string;
+  t.equal((await send(first.url, 'POST', `/v1/instances/${instance}/methods/add`, [5])).json, 15);
+
+  // One synchronous call and one asynchronous invocation hold the function's two slots at the
+  // gate; a second asynchronous invocation therefore waits in the queue.
+  const { port } = new URL(first.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  const answers = responsesOf(socket);
+  socket.write('POST /v1/functions/held/invoke HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 14\r\n\r\n{"tag":"sync"}');
+  const running = (await send(first.url, 'POST', '/v1/functions/held/invocations', { tag: 'running' })).json.id as string;
+  await gate.arrived(2);
+  const queued = (await send(first.url, 'POST', '/v1/functions/held/invocations', { tag: 'queued' })).json.id as string;
+  t.equal((await send(first.url, 'GET', `/v1/invocations/${queued}`)).json.status, 'queued');
+
+  const draining = first.line(/shutting down/);
+  first.child.kill('SIGTERM');
+  await draining;
+  // A request on a connection that is already open is answered, not dropped.
+  socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  gate.open();
+  const text = await answers;
+  const [syncAnswer, lateAnswer] = text.split(/(?=HTTP\/1\.1 )/);
+  t.match(syncAnswer, /^HTTP\/1.1 200 .*"finished sync"$/s, 'the call in flight finished');
+  t.match(lateAnswer, /^HTTP\/1.1 503 /);
+  t.match(lateAnswer, /retry-after: \d+/i);
+  t.match(lateAnswer, /"code":"SHUTTING_DOWN"/);
+  const [code, signal] = await first.exited;
+  t.equal(code, 0, `exit code (signal ${signal})`);
+
+  const second = await startWispProcess(dataDir);
+  t.teardown(() => second.child.kill('SIGKILL'));
+  t.equal((await send(second.url, 'POST', `/v1/instances/${instance}/methods/get`, [])).json, 15, 'the instance was checkpointed at the stop');
+  const afterRunning = (await send(second.url, 'GET', `/v1/invocations/${running}?wait=30`)).json;
+  t.equal(afterRunning.status, 'succeeded');
+  t.equal(afterRunning.result, 'finished running');
+  const afterQueued = (await send(second.url, 'GET', `/v1/invocations/${queued}?wait=30`)).json;
+  t.equal(afterQueued.status, 'succeeded', 'the queued invocation ran after the restart');
+  t.equal(afterQueued.result, 'finished queued');
+  second.child.kill('SIGTERM');
+  t.equal((await second.exited)[0], 0);
+});
+
+t.test('a call that outlives the grace period is cut off, and the stop still completes', async (t) => {
+  const gate = await startGate(t);
+  const app = await startWisp(t);
+  await app.inject({ method: 'PUT', url: '/v1/functions/held', headers: { 'content-type': 'application/typescript' }, payload: held(gate.url) });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const call = fetch(`http://127.0.0.1:${port}/v1/functions/held/invoke`, { method: 'POST' }).then(
+    (res) => `answered ${res.status}`,
+    (err: Error) => `cut off: ${err.message}`,
+  );
+  await gate.arrived(1);
+  await shutDown(app, 200);
+  t.match(await call, /^cut off/, 'the held call was cut off rather than waited for');
+});
+
+t.test('a long-poll is answered at once when the drain begins', async (t) => {
+  const gate = await startGate(t);
+  const app = await startWisp(t);
+  await app.inject({ method: 'PUT', url: '/v1/functions/held', headers: { 'content-type': 'application/typescript' }, payload: held(gate.url) });
+  const id = (await app.inject({ method: 'POST', url: '/v1/functions/held/invocations', payload: {} })).json().id;
+  await gate.arrived(1);
+  // What GET /v1/invocations/{id}?wait=60 runs.
+  const poll = app.wisp.invocations.wait(id, 60_000);
+  const drained = shutDown(app, 5000);
+  t.equal((await poll).status, 'running', 'the poll answered with the state it had');
+  gate.open();
+  await drained;
+});
