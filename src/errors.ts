@@ -66,6 +66,7 @@ export const catalogue = {
   INVALID_ENV: { status: 400, title: 'The env values are not valid', origin: 'user' },
   ENV_NOT_FOUND: { status: 404, title: 'No such env value', origin: 'user' },
   UPLOAD_TOO_LARGE: { status: 413, title: 'The upload is too large', origin: 'user' },
+  PATH_TOO_LONG: { status: 414, title: 'A segment of the URL path is too long', origin: 'user' },
   HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large', origin: 'user' },
   REQUEST_TIMEOUT: { status: 408, title: 'The request was not received in time', origin: 'user' },
   RATE_LIMITED: { status: 429, title: 'Too many requests', origin: 'user' },

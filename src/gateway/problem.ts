@@ -62,6 +62,13 @@ export function answerError(err: unknown, request: FastifyRequest, reply: Fastif
   return sendProblem(reply, request, refine ? refine(problem) : problem);
 }
 
+/** Fastify's frameworkErrors: failures before routing, answered like every other error. */
+export function answerFrameworkError(err: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err.code === 'FST_ERR_BAD_URL') return sendProblem(reply, request, new WispError('INVALID_REQUEST', 'the URL path is not valid percent-encoded UTF-8'));
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendProblem(reply, request, new WispError('PATH_TOO_LONG', 'a segment of the URL path is longer than 200 characters; no name or id is that long'));
+  return answerError(err, request, reply);
+}
+
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => answerError(err, request, reply));
   app.setNotFoundHandler((request, reply) =>

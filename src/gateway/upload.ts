@@ -63,7 +63,24 @@ function toUpload(name: string, bytes: Buffer, contentType: string, filename?: s
   return { kind: 'source', source, language, filename: filename ?? `${name}.${language}` };
 }
 
+/**
+ * Busboy's parse failures (no boundary, data ending mid-part) are plain Errors with no code: they
+ * are the client's malformed body, not Wisp failing. Size limits and our own errors pass through.
+ */
+function malformedMultipart(err: unknown): unknown {
+  if (err instanceof WispError || typeof (err as { code?: unknown }).code === 'string') return err;
+  return new WispError('INVALID_REQUEST', `the multipart body cannot be read: ${(err as Error).message}`);
+}
+
 async function readMultipart(name: string, request: FastifyRequest): Promise<DeployBody> {
+  try {
+    return await readParts(name, request);
+  } catch (err) {
+    throw malformedMultipart(err);
+  }
+}
+
+async function readParts(name: string, request: FastifyRequest): Promise<DeployBody> {
   let upload: Upload | undefined;
   let config: unknown = null;
   for await (const part of request.parts()) {

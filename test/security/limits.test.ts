@@ -115,3 +115,18 @@ t.test('a blocked event loop sheds load until it recovers', async (t) => {
   await pressureSeen(app, (usage) => usage.eventLoopDelay <= 100);
   t.equal((await app.inject('/v1/functions')).statusCode, 200, 'served again once the loop recovers');
 });
+
+t.test('URLs the router cannot take apart are problem details; a 128-character group name is routed', async (t) => {
+  const app = await startWisp(t);
+  t.match(assertProblem(t, await app.inject('/v1/functions/%ff%fe'), 400, 'INVALID_REQUEST').detail, /percent-encoded UTF-8/);
+  assertProblem(t, await app.inject(`/v1/groups/${'g'.repeat(201)}`), 414, 'PATH_TOO_LONG');
+  assertProblem(t, await app.inject(`/v1/groups/${'g'.repeat(128)}`), 404, 'GROUP_NOT_FOUND');
+});
+
+t.test('a malformed multipart deploy is 400, not a server error', async (t) => {
+  const app = await startWisp(t);
+  const res = await app.inject({ method: 'PUT', url: '/v1/functions/x', headers: { 'content-type': 'multipart/form-data; boundary=xyz' }, payload: '--xyz\r\nContent-Disposition: form-data; name="code"' });
+  t.match(assertProblem(t, res, 400, 'INVALID_REQUEST').detail, /the multipart body cannot be read/);
+  const noBoundary = await app.inject({ method: 'PUT', url: '/v1/functions/x', headers: { 'content-type': 'multipart/form-data' }, payload: 'abc' });
+  t.match(assertProblem(t, noBoundary, 400, 'INVALID_REQUEST').detail, /Boundary not found/);
+});
