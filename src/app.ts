@@ -37,7 +37,7 @@ import { CronScheduler } from './triggers/cron-scheduler.js';
 import { triggerRoutes } from './gateway/trigger-routes.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { TokenTable } from './auth/tokens.js';
-import { installAccessGate, type AccessGate } from './gateway/access-gate.js';
+import { installAccessGate } from './gateway/access-gate.js';
 import { answerClientError } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
 import { registerProtections } from './gateway/protections.js';
@@ -60,8 +60,6 @@ declare module 'fastify' {
     /** Every route registered, for the test that holds openapi.yaml to them. */
     wispRoutes: RouteEntry[];
     wisp: Services;
-    /** Closed by shutdown.ts before the server stops. */
-    wispGate: AccessGate;
   }
 }
 
@@ -210,7 +208,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     requestTimeout: config.limits.requestTimeoutMs,
     keepAliveTimeout: config.limits.keepAliveTimeoutMs,
     clientErrorHandler: answerClientError,
-    // The access gate answers requests that come in while Wisp drains, as problem details.
+    // shutdown.ts answers requests that come in while Wisp drains, as problem details.
     return503OnClosing: false,
     // Group names may be 128 characters; find-my-way's default of 100 would refuse valid ones.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -245,13 +243,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
 
   // Before any route, so that every route gets an access rule and passes the gate.
-  const gate = installAccessGate(app, {
+  installAccessGate(app, {
     tokens: new TokenTable(config.auth.tokens),
     metricsOpen: config.auth.metricsOpen,
     isPublicFunction: (name) => services.registry.isPublic(name),
-    retryAfterSeconds: config.pressure.retryAfterSeconds,
   });
-  app.decorate('wispGate', gate);
   installProblemHandlers(app);
   await registerProtections(app, config);
   await app.register(docsRoutes);

@@ -1,11 +1,38 @@
-// Graceful shutdown (SIGTERM, SIGINT): the gate closes, so requests arriving on open connections
-// get 503 SHUTTING_DOWN; the listener stops; in-flight requests get shutdown.graceMs to finish
-// before their connections are cut and running calls stopped; then the services close: running instances are checkpointed,
-// the async queue stops taking work (what is queued stays in the store for the next start).
+// Graceful shutdown (SIGTERM, SIGINT). Requests arriving on connections already open get 503
+// SHUTTING_DOWN; the listener stops; in-flight requests get shutdown.graceMs to finish before
+// their connections are cut and running calls stopped; then the services close: running
+// instances are checkpointed, the async queue stops taking work (what is queued stays in the
+// store for the next start).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
+import { catalogue } from './errors.js';
+import { PROBLEM_TYPE, problemType } from './gateway/problem.js';
+
+/**
+ * From now on the server answers every new request itself, before Fastify sees it: requests
+ * already in Fastify's hands go on. Swapping the listener costs nothing while Wisp runs; a
+ * hook checking a "draining" flag would cost every call.
+ */
+function refuseNewRequests(app: FastifyInstance, retryAfterSeconds: number): void {
+  const { status, title } = catalogue.SHUTTING_DOWN;
+  const refuse = (request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify({
+      type: problemType('SHUTTING_DOWN'),
+      title,
+      status,
+      detail: 'Wisp is shutting down; retry on another node or after it restarts',
+      code: 'SHUTTING_DOWN',
+      instance: request.url,
+    });
+    response.writeHead(status, { 'content-type': PROBLEM_TYPE, 'retry-after': String(retryAfterSeconds), connection: 'close', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  };
+  app.server.removeAllListeners('request');
+  app.server.on('request', refuse);
+}
 
 export async function shutDown(app: FastifyInstance, graceMs: number): Promise<void> {
-  app.wispGate.drain();
+  refuseNewRequests(app, app.wisp.config.pressure.retryAfterSeconds);
   // Long-polls and event streams would otherwise hold the listener open for their whole wait.
   app.wisp.invocations.releaseWaiters();
   const cut = setTimeout(() => {

@@ -1,6 +1,6 @@
-// The gate every request passes first: refused while Wisp drains for shutdown, then checked for a
-// bearer token whose scope covers the route (auth/route-access.ts). With no tokens configured
-// Wisp listens on loopback only (config.ts) and the gate asks for none.
+// The gate every request passes first: checked for a bearer token whose scope covers the route
+// (auth/route-access.ts). With no tokens configured Wisp listens on loopback only (config.ts)
+// and no hook is installed at all: an empty hook still costs every call on the hot path.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { routeAccess, type RouteAccess } from '../auth/route-access.js';
 import { scopeCovers, type Scope, type TokenEntry, type TokenTable } from '../auth/tokens.js';
@@ -22,20 +22,11 @@ export interface AccessGateOptions {
   metricsOpen: boolean;
   /** Whether /fn/{name} of this function answers without a token. */
   isPublicFunction: (name: string) => boolean;
-  /** Sent as Retry-After while draining. */
-  retryAfterSeconds: number;
-}
-
-/** Lets the shutdown sequence close the gate. */
-export interface AccessGate {
-  drain(): void;
-  readonly draining: boolean;
 }
 
 const REALM = 'Bearer realm="wisp"';
 
-export function installAccessGate(app: FastifyInstance, options: AccessGateOptions): AccessGate {
-  let draining = false;
+export function installAccessGate(app: FastifyInstance, options: AccessGateOptions): void {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
       const access = routeAccess(method, route.url);
@@ -43,13 +34,8 @@ export function installAccessGate(app: FastifyInstance, options: AccessGateOptio
       route.config = { ...route.config, access };
     }
   });
+  if (!options.tokens.enabled) return;
   app.addHook('onRequest', (request, reply, done) => {
-    if (draining) {
-      reply.header('connection', 'close');
-      sendProblem(reply, request, new WispError('SHUTTING_DOWN', 'Wisp is shutting down; retry on another node or after it restarts', { retryAfterSeconds: options.retryAfterSeconds }));
-      return;
-    }
-    if (!options.tokens.enabled) return done();
     const refusal = check(request, options);
     if (refusal) {
       reply.header('www-authenticate', refusal.challenge);
@@ -58,14 +44,6 @@ export function installAccessGate(app: FastifyInstance, options: AccessGateOptio
     }
     done();
   });
-  return {
-    drain: () => {
-      draining = true;
-    },
-    get draining() {
-      return draining;
-    },
-  };
 }
 
 function neededScope(request: FastifyRequest, options: AccessGateOptions): Scope | null {

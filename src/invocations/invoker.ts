@@ -10,7 +10,7 @@ import { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
 import type { LogEntry, VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
-import { redactError, redactLogs, redactorFor, type Redact } from './secret-redaction.js';
+import { redactError, redactLogs, redactorFor, type Redact } from '../common/secret-redaction.js';
 import type { CallSummary } from './call-summary.js';
 
 export interface CallOptions {

@@ -16,6 +16,7 @@ export default async (input: { op?: string }, ctx) => {
 };
 export class Holder {
   key() { return this.ctx.env.API_KEY ?? null; }
+  leak() { throw new Error('bad key ' + this.ctx.env.API_KEY); }
 }
 `;
 
@@ -79,6 +80,9 @@ t.test('an instance sees the env as this.ctx.env', async (t) => {
   await patchEnv(app, 'reader', { API_KEY: SECRET });
   const id = await mustCreate(t, app, 'reader', { class: 'Holder' });
   t.equal((await callMethod(app, id, 'key')).json(), SECRET);
+  const leaked = await callMethod(app, id, 'leak');
+  t.match(assertProblem(t, leaked, 500, 'METHOD_ERROR').detail, /bad key \[redacted\]/);
+  t.notMatch(leaked.body, SECRET);
 });
 
 t.test('bad env is refused with a message that does not quote the value', async (t) => {
