@@ -119,3 +119,8 @@ t.test('with no tokens configured (loopback only) no route asks for one', async 
   t.equal((await app.inject('/v1/node')).statusCode, 200);
   t.equal((await app.inject('/metrics')).statusCode, 200);
 });
+
+t.test('a route added without an access rule fails at once, not open by accident', async (t) => {
+  const app = await startWisp(t);
+  t.throws(() => app.get('/v2/secret-things', async () => 'x'), /route GET \/v2\/secret-things has no access rule in auth\/route-access.ts/);
+});
