@@ -5,8 +5,8 @@
 // store for the next start).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { catalogue } from './errors.js';
-import { PROBLEM_TYPE, problemType } from './gateway/problem.js';
+import { WispError } from './errors.js';
+import { PROBLEM_TYPE, problemDocument } from './gateway/problem.js';
 
 /**
  * From now on the server answers every new request itself, before Fastify sees it: requests
@@ -14,17 +14,10 @@ import { PROBLEM_TYPE, problemType } from './gateway/problem.js';
  * hook checking a "draining" flag would cost every call.
  */
 function refuseNewRequests(app: FastifyInstance, retryAfterSeconds: number): void {
-  const { status, title } = catalogue.SHUTTING_DOWN;
+  const problem = new WispError('SHUTTING_DOWN', 'Wisp is shutting down; retry on another node or after it restarts');
   const refuse = (request: IncomingMessage, response: ServerResponse) => {
-    const body = JSON.stringify({
-      type: problemType('SHUTTING_DOWN'),
-      title,
-      status,
-      detail: 'Wisp is shutting down; retry on another node or after it restarts',
-      code: 'SHUTTING_DOWN',
-      instance: request.url,
-    });
-    response.writeHead(status, { 'content-type': PROBLEM_TYPE, 'retry-after': String(retryAfterSeconds), connection: 'close', 'content-length': Buffer.byteLength(body) });
+    const body = JSON.stringify(problemDocument(problem, request.url));
+    response.writeHead(problem.status, { 'content-type': PROBLEM_TYPE, 'retry-after': String(retryAfterSeconds), connection: 'close', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   };
   app.server.removeAllListeners('request');

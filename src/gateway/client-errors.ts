@@ -1,8 +1,8 @@
 // Errors Node's HTTP parser raises before a request reaches Fastify (headers too large, a client
 // too slow to send its request, bytes that are not HTTP), answered as problem details like all others.
 import type { Socket } from 'node:net';
-import { catalogue, type ErrorCode } from '../errors.js';
-import { PROBLEM_TYPE, problemType } from './problem.js';
+import { WispError, type ErrorCode } from '../errors.js';
+import { PROBLEM_TYPE, problemDocument } from './problem.js';
 
 function classify(err: NodeJS.ErrnoException): { code: ErrorCode; detail: string } {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
@@ -19,10 +19,10 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
   // Reset by the peer, or already gone: nobody to answer.
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const { code, detail } = classify(err);
-  const { status, title } = catalogue[code];
-  const body = JSON.stringify({ type: problemType(code), title, status, detail, code });
+  const problem = new WispError(code, detail);
+  const body = JSON.stringify(problemDocument(problem));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: ${PROBLEM_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   }
   socket.destroy();
 }

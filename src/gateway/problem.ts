@@ -38,21 +38,24 @@ export function asWispError(err: unknown): WispError {
   return new WispError('INTERNAL_ERROR', 'Wisp failed to handle the request; the server log has the details', {}, { cause: err });
 }
 
+/** The RFC 9457 document for `err`; Retry-After goes in a header, not the document. */
+export function problemDocument(err: WispError, instance?: string): Record<string, unknown> {
+  const { retryAfterSeconds: _, ...extensions } = err.extensions as { retryAfterSeconds?: number };
+  return {
+    type: problemType(err.code),
+    title: catalogue[err.code].title,
+    status: err.status,
+    detail: err.message,
+    code: err.code,
+    ...(instance === undefined ? {} : { instance }),
+    ...extensions,
+  };
+}
+
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: WispError): FastifyReply {
-  const { retryAfterSeconds, ...extensions } = err.extensions as { retryAfterSeconds?: number };
+  const retryAfterSeconds = (err.extensions as { retryAfterSeconds?: number }).retryAfterSeconds;
   if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
-  return reply
-    .code(err.status)
-    .type(PROBLEM_TYPE)
-    .send({
-      type: problemType(err.code),
-      title: catalogue[err.code].title,
-      status: err.status,
-      detail: err.message,
-      code: err.code,
-      instance: request.url,
-      ...extensions,
-    });
+  return reply.code(err.status).type(PROBLEM_TYPE).send(problemDocument(err, request.url));
 }
 
 /** Answers any error; `refine` may replace the catalogued error with a more specific one. */
