@@ -114,7 +114,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
     resultBytes: config.limits.resultBytes,
     memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
-    env: (fn) => env.of(fn) ?? {},
+    secrets: (fn) => env.of(fn),
     log,
     routeRequest: route,
   });
@@ -128,7 +128,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
       metrics.callFinished(call);
       invocations.recordCall(call, durable);
     },
-    env: (fn) => env.of(fn),
+    secrets: (fn) => env.of(fn),
   });
   const store = new SqliteInvocationStore(db);
   const writes = new WriteBatcher(store);

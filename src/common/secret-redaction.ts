@@ -10,7 +10,17 @@ export const MIN_REDACTED_LENGTH = 4;
 
 export type Redact = (text: string) => string;
 
-export function redactorFor(env: Readonly<Record<string, string>>): Redact {
+/** A function's env values with the redactor for them, made once per change of the values. */
+export interface FunctionSecrets {
+  readonly values: Readonly<Record<string, string>>;
+  readonly redact: Redact;
+}
+
+export function secretsOf(values: Record<string, string>): FunctionSecrets {
+  return { values: Object.freeze(values), redact: redactorFor(values) };
+}
+
+function redactorFor(env: Readonly<Record<string, string>>): Redact {
   // Longest first, so a secret that contains another is masked whole.
   const values = [...new Set(Object.values(env))].filter((value) => value.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
   return (text) => {

@@ -1,5 +1,6 @@
 // Turns an instance record into a running thread holding a reservation, and a running thread's
 // state into a checkpoint blob. The instance manager decides when; this file knows how.
+import type { FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
@@ -19,8 +20,8 @@ export interface InstanceLauncherOptions {
   checkpointTimeoutMs: number;
   resultBytes: number;
   memoryCheckIntervalMs: number;
-  /** The function's secrets, handed to the instance as this.ctx.env when it starts. */
-  env: (fn: string) => Readonly<Record<string, string>>;
+  /** The function's secrets (handed to the instance as this.ctx.env when it starts); undefined: none. */
+  secrets: (fn: string) => FunctionSecrets | undefined;
 }
 
 export interface LaunchOptions {
@@ -74,7 +75,7 @@ export class InstanceLauncher {
           resultBytes: this.#o.resultBytes,
           memoryMb: record.resources.memory,
           memoryCheckIntervalMs: this.#o.memoryCheckIntervalMs,
-          env: this.#o.env(record.function),
+          env: this.#o.secrets(record.function)?.values ?? {},
         },
         { startTimeoutMs: this.#o.startTimeoutMs, routeCall },
       );

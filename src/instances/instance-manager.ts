@@ -12,7 +12,7 @@ import type { Reservation } from '../scheduler/node-resources.js';
 import type { InstanceStore } from '../store/instance-store.js';
 import type { InstanceRecord, InstanceStatus } from '../store/records.js';
 import { fromCallFailure, fromThreadFailure } from './instance-errors.js';
-import { redactError, redactorFor } from '../common/secret-redaction.js';
+import { redactError } from '../common/secret-redaction.js';
 import { InstanceLauncher, type InstanceLauncherOptions } from './instance-launcher.js';
 import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 
@@ -95,8 +95,11 @@ export class InstanceManager {
     } catch (err) {
       throw err instanceof TaskFailure ? fromThreadFailure(err, id, `method ${method}`) : err;
     }
-    // A method that throws with a secret in its message must not show it (as for stateless calls).
-    if (!outcome.ok) throw fromCallFailure({ ...outcome, error: redactError(outcome.error, redactorFor(this.#o.env(live.record.function))) }, id, method);
+    if (!outcome.ok) {
+      // A method that throws with a secret in its message must not show it (as for stateless calls).
+      const secrets = this.#o.secrets(live.record.function);
+      throw fromCallFailure(secrets ? { ...outcome, error: redactError(outcome.error, secrets.redact) } : outcome, id, method);
+    }
     return outcome.value;
   }
 

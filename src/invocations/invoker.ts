@@ -10,7 +10,7 @@ import { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
 import type { LogEntry, VersionRecord } from '../store/records.js';
 import { ConcurrencyLimiter } from './concurrency-limiter.js';
-import { redactError, redactLogs, redactorFor, type Redact } from '../common/secret-redaction.js';
+import { redactError, redactLogs, type FunctionSecrets, type Redact } from '../common/secret-redaction.js';
 import type { CallSummary } from './call-summary.js';
 
 export interface CallOptions {
@@ -45,8 +45,8 @@ export interface InvokerOptions {
   /** How deep ctx.invoke() may nest. */
   maxDepth: number;
   record: CallRecorder;
-  /** A function's secrets (ctx.env); undefined when it has none. */
-  env: (fn: string) => Readonly<Record<string, string>> | undefined;
+  /** A function's secrets (ctx.env) and their redactor; undefined when it has none. */
+  secrets: (fn: string) => FunctionSecrets | undefined;
 }
 
 export class Invoker {
@@ -165,20 +165,20 @@ export class Invoker {
       depth: options.depth ?? 0,
       durable: options.durable ?? false,
     };
-    const env = this.#o.env(version.name);
-    if (env) meta.env = env;
+    const secrets = this.#o.secrets(version.name);
+    if (secrets) meta.env = secrets.values;
     let outcome: LoggedOutcome<T>;
     try {
       outcome = await task(this.#o.registry.code(version), meta);
     } catch (err) {
       if (!(err instanceof TaskFailure)) throw err;
-      const failure = env ? new TaskFailure(err.reason, redactorFor(env)(err.message)) : err;
+      const failure = secrets ? new TaskFailure(err.reason, secrets.redact(err.message)) : err;
       return { ok: false, version, error: fromTaskFailure(failure, version), retriable: err.reason !== 'cancelled', logs: [] };
     } finally {
       release();
     }
     // Most functions have no secrets and skip this.
-    if (env) outcome = redactOutcome(outcome, redactorFor(env));
+    if (secrets) outcome = redactOutcome(outcome, secrets.redact);
     if (outcome.ok) return { ok: true, version, json: outcome.value, logs: outcome.logs };
     const error = fromFailedOutcome(outcome.phase, outcome.error, version);
     return { ok: false, version, error, retriable: outcome.error.retriable !== false && outcome.phase !== 'result', logs: outcome.logs };

@@ -1,5 +1,6 @@
 // A function's secrets (`ctx.env`): set at deploy or through /v1/functions/{name}/env, handed to
 // its calls, and never answered back. Values are cached per function because every call reads them.
+import { secretsOf, type FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { EnvEntry, EnvStore } from '../store/env-store.js';
 
@@ -21,21 +22,24 @@ export interface FunctionEnvOptions {
 export class FunctionEnv {
   readonly #o: FunctionEnvOptions;
   /** null: looked up, and the function has none. */
-  readonly #cache = new Map<string, Readonly<Record<string, string>> | null>();
+  readonly #cache = new Map<string, FunctionSecrets | null>();
 
   constructor(options: FunctionEnvOptions) {
     this.#o = options;
   }
 
-  /** What `ctx.env` holds for a call of `fn` (frozen, the same object until it changes); undefined when empty. */
-  of(fn: string): Readonly<Record<string, string>> | undefined {
-    let env = this.#cache.get(fn);
-    if (env === undefined) {
+  /**
+   * What `ctx.env` holds for a call of `fn` (frozen, the same object until it changes) and the
+   * redactor for it; undefined when the function has none.
+   */
+  of(fn: string): FunctionSecrets | undefined {
+    let secrets = this.#cache.get(fn);
+    if (secrets === undefined) {
       const values = this.#o.store.values(fn);
-      env = Object.keys(values).length === 0 ? null : Object.freeze(values);
-      this.#cache.set(fn, env);
+      secrets = Object.keys(values).length === 0 ? null : secretsOf(values);
+      this.#cache.set(fn, secrets);
     }
-    return env ?? undefined;
+    return secrets ?? undefined;
   }
 
   entries(fn: string): EnvEntry[] {
@@ -47,7 +51,7 @@ export class FunctionEnv {
   apply(fn: string, changes: unknown): EnvEntry[] {
     this.#o.requireFunction(fn);
     const checked = checkEnvChanges(changes);
-    const next = { ...this.of(fn) };
+    const next = { ...this.of(fn)?.values };
     for (const [name, value] of Object.entries(checked)) {
       if (value === null) delete next[name];
       else next[name] = value;
@@ -60,9 +64,8 @@ export class FunctionEnv {
 
   remove(fn: string, name: string): void {
     this.#o.requireFunction(fn);
-    if (!(name in (this.of(fn) ?? {}))) throw new WispError('ENV_NOT_FOUND', `function "${fn}" has no env value named "${name}"`);
-    this.#o.store.apply(fn, { [name]: null }, new Date().toISOString());
-    this.#cache.delete(fn);
+    if (!(name in (this.of(fn)?.values ?? {}))) throw new WispError('ENV_NOT_FOUND', `function "${fn}" has no env value named "${name}"`);
+    this.apply(fn, { [name]: null });
   }
 
   /** The function is gone (its rows went with it): drop what is cached. */
