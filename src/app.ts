@@ -10,7 +10,7 @@ import { groupRoutes } from './gateway/group-routes.js';
 import { instanceRoutes } from './gateway/instance-routes.js';
 import { invokeRoutes } from './gateway/invoke-routes.js';
 import { invocationRoutes } from './gateway/invocation-routes.js';
-import { answerFrameworkError, installProblemHandlers } from './gateway/problem.js';
+import { answerFrameworkError, installProblemHandlers, MAX_PATH_SEGMENT } from './gateway/problem.js';
 import { rawHttpRoutes } from './gateway/raw-http-routes.js';
 import type { Services } from './gateway/services.js';
 import { systemRoutes } from './gateway/system-routes.js';
@@ -211,7 +211,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // shutdown.ts answers requests that come in while Wisp drains, as problem details.
     return503OnClosing: false,
     // Group names may be 128 characters; find-my-way's default of 100 would refuse valid ones.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_SEGMENT },
     // URLs the router cannot take apart (bad percent-encoding, an overlong segment).
     frameworkErrors: answerFrameworkError,
     // Unknown fields are refused with a message, not silently dropped: a typo should not pass.

@@ -16,9 +16,12 @@ export function streamInvocationEvents(invocations: Invocations, id: string, req
   let seq = 0;
   let unsubscribe: () => void = () => {};
   const heartbeat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
+  // A shutdown ends the stream; EventSource clients reconnect on their own.
+  const draining = invocations.stopWaiting;
   const stop = () => {
     clearInterval(heartbeat);
     unsubscribe();
+    draining.removeEventListener('abort', stop);
     if (!out.writableEnded) out.end();
   };
   const send = (invocation: InvocationView) => {
@@ -26,15 +29,9 @@ export function streamInvocationEvents(invocations: Invocations, id: string, req
     if (isFinalStatus(invocation.status)) stop();
   };
   request.raw.once('close', stop);
-  // A shutdown ends the stream; EventSource clients reconnect on their own.
-  const draining = invocations.stopWaiting;
-  if (draining.aborted) {
-    send(first);
-    stop();
-    return;
-  }
   draining.addEventListener('abort', stop, { once: true });
-  request.raw.once('close', () => draining.removeEventListener('abort', stop));
   send(first);
+  // Begun during a shutdown: the state now, and no more.
+  if (draining.aborted) stop();
   if (!out.writableEnded) unsubscribe = invocations.watch(id, send);
 }

@@ -65,10 +65,13 @@ export function answerError(err: unknown, request: FastifyRequest, reply: Fastif
   return sendProblem(reply, request, refine ? refine(problem) : problem);
 }
 
+/** The longest URL path segment the router takes (find-my-way's maxParamLength). */
+export const MAX_PATH_SEGMENT = 200;
+
 /** Fastify's frameworkErrors: failures before routing, answered like every other error. */
 export function answerFrameworkError(err: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err.code === 'FST_ERR_BAD_URL') return sendProblem(reply, request, new WispError('INVALID_REQUEST', 'the URL path is not valid percent-encoded UTF-8'));
-  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendProblem(reply, request, new WispError('PATH_TOO_LONG', 'a segment of the URL path is longer than 200 characters; no name or id is that long'));
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendProblem(reply, request, new WispError('PATH_TOO_LONG', `a segment of the URL path is longer than ${MAX_PATH_SEGMENT} characters; no name or id is that long`));
   return answerError(err, request, reply);
 }
 

@@ -99,10 +99,30 @@ t.test('a long-poll is answered at once when the drain begins', async (t) => {
   await app.inject({ method: 'PUT', url: '/v1/functions/held', headers: { 'content-type': 'application/typescript' }, payload: held(gate.url) });
   const id = (await app.inject({ method: 'POST', url: '/v1/functions/held/invocations', payload: {} })).json().id;
   await gate.arrived(1);
-  // What GET /v1/invocations/{id}?wait=60 runs.
-  const poll = app.wisp.invocations.wait(id, 60_000);
+  // What GET /v1/invocations/{id}?wait= runs, with a wait past the test's timeout: only the
+  // drain can answer it in time.
+  const poll = app.wisp.invocations.wait(id, 600_000);
   const drained = shutDown(app, 5000);
   t.equal((await poll).status, 'running', 'the poll answered with the state it had');
+  gate.open();
+  await drained;
+});
+
+t.test('an event stream ends when the drain begins', async (t) => {
+  const gate = await startGate(t);
+  const app = await startWisp(t);
+  await app.inject({ method: 'PUT', url: '/v1/functions/held', headers: { 'content-type': 'application/typescript' }, payload: held(gate.url) });
+  const id = (await app.inject({ method: 'POST', url: '/v1/functions/held/invocations', payload: {} })).json().id;
+  await gate.arrived(1);
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as { port: number };
+  const res = await fetch(`http://127.0.0.1:${port}/v1/invocations/${id}/events`);
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  t.match(first, /event: running/, 'the stream is open with the state now');
+  // A grace long past the test's timeout: only the drain itself can end the stream in time.
+  const drained = shutDown(app, 600_000);
+  t.equal((await reader.read()).done, true, 'the stream ended with the drain');
   gate.open();
   await drained;
 });
