@@ -1,10 +1,10 @@
 // Graceful shutdown: on SIGTERM new requests get 503 SHUTTING_DOWN, the call in flight finishes,
 // instances are checkpointed, queued asynchronous work stays for the next start, and the exit is 0.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { startGate } from '../helpers/gate.js';
-import { fixture, startWisp } from '../helpers/wisp.js';
+import { startGate, type Gate } from '../helpers/gate.js';
+import { fixture, startWisp, type App } from '../helpers/wisp.js';
 import { startWispProcess } from '../helpers/process.js';
 import { shutDown } from '../../dist/shutdown.js';
 
@@ -93,12 +93,18 @@ t.test('a call that outlives the grace period is cut off, and the stop still com
   t.match(await call, /^cut off/, 'the held call was cut off rather than waited for');
 });
 
-t.test('a long-poll is answered at once when the drain begins', async (t) => {
+/** An app with one asynchronous invocation running, held at the gate. */
+async function runningInvocation(t: Test): Promise<{ gate: Gate; app: App; id: string }> {
   const gate = await startGate(t);
   const app = await startWisp(t);
   await app.inject({ method: 'PUT', url: '/v1/functions/held', headers: { 'content-type': 'application/typescript' }, payload: held(gate.url) });
-  const id = (await app.inject({ method: 'POST', url: '/v1/functions/held/invocations', payload: {} })).json().id;
+  const id = (await app.inject({ method: 'POST', url: '/v1/functions/held/invocations', payload: {} })).json().id as string;
   await gate.arrived(1);
+  return { gate, app, id };
+}
+
+t.test('a long-poll is answered at once when the drain begins', async (t) => {
+  const { gate, app, id } = await runningInvocation(t);
   // What GET /v1/invocations/{id}?wait= runs, with a wait past the test's timeout: only the
   // drain can answer it in time.
   const poll = app.wisp.invocations.wait(id, 600_000);
@@ -109,11 +115,7 @@ t.test('a long-poll is answered at once when the drain begins', async (t) => {
 });
 
 t.test('an event stream ends when the drain begins', async (t) => {
-  const gate = await startGate(t);
-  const app = await startWisp(t);
-  await app.inject({ method: 'PUT', url: '/v1/functions/held', headers: { 'content-type': 'application/typescript' }, payload: held(gate.url) });
-  const id = (await app.inject({ method: 'POST', url: '/v1/functions/held/invocations', payload: {} })).json().id;
-  await gate.arrived(1);
+  const { gate, app, id } = await runningInvocation(t);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as { port: number };
   const res = await fetch(`http://127.0.0.1:${port}/v1/invocations/${id}/events`);
