@@ -1,11 +1,10 @@
 // Unpacks an uploaded zip or tar.gz into a directory and finds the module to bundle.
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { dirname, join, normalize, isAbsolute, sep } from 'node:path';
-import { unzip } from 'fflate';
-import { x as untar } from 'tar';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { WispError } from '../errors.js';
+import { safeRelative } from './archive-entry.js';
+import { extractTarGz } from './tar-archive.js';
+import { extractZip } from './zip-archive.js';
 
 export type ArchiveFormat = 'zip' | 'tgz';
 
@@ -16,60 +15,6 @@ export function sniffArchive(bytes: Uint8Array): ArchiveFormat | undefined {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) return 'zip';
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'tgz';
   return undefined;
-}
-
-const invalid = (detail: string, cause?: unknown): WispError =>
-  new WispError('INVALID_ARCHIVE', detail, {}, cause === undefined ? undefined : { cause });
-
-/** A path inside the archive, or undefined for one that would land outside the target dir. */
-function safeRelative(name: string): string | undefined {
-  const clean = normalize(name);
-  if (isAbsolute(clean) || clean === '..' || clean.startsWith(`..${sep}`)) return undefined;
-  return clean;
-}
-
-async function extractZip(bytes: Uint8Array, dir: string, maxBytes: number): Promise<void> {
-  let total = 0;
-  const files = await new Promise<Record<string, Uint8Array>>((resolve, reject) => {
-    unzip(
-      bytes,
-      {
-        filter: (file) => {
-          total += file.originalSize;
-          if (total > maxBytes) throw invalid(`the archive unpacks to more than ${maxBytes} bytes`);
-          return !file.name.endsWith('/');
-        },
-      },
-      (err, data) => (err ? reject(err instanceof WispError ? err : invalid(`not a readable zip: ${err.message}`, err)) : resolve(data)),
-    );
-  });
-  for (const [name, data] of Object.entries(files)) {
-    const relative = safeRelative(name);
-    if (!relative) throw invalid(`the archive entry "${name}" points outside the archive`);
-    const target = join(dir, relative);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, data);
-  }
-}
-
-async function extractTarGz(bytes: Uint8Array, dir: string, maxBytes: number): Promise<void> {
-  let total = 0;
-  const sink = untar({
-    cwd: dir,
-    strict: true,
-    // Plain files and directories only: links could point anywhere on this machine.
-    filter: (_path, entry) => {
-      const type = 'type' in entry ? entry.type : undefined;
-      total += entry.size ?? 0;
-      if (total > maxBytes) sink.emit('error', invalid(`the archive unpacks to more than ${maxBytes} bytes`));
-      return type === 'File' || type === 'Directory' || type === 'OldFile' || type === undefined;
-    },
-  });
-  try {
-    await pipeline(Readable.from([bytes]), sink);
-  } catch (err) {
-    throw err instanceof WispError ? err : invalid(`not a readable tar.gz: ${(err as Error).message}`, err);
-  }
 }
 
 /** The directory holding the module: the root, or its only folder (archives of a folder). */
