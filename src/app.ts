@@ -18,7 +18,7 @@ import { GroupManager } from './groups/group-manager.js';
 import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
-import { Registry } from './registry/registry.js';
+import { Registry, type ModuleInspector } from './registry/registry.js';
 import type { RouteGatewayRequest } from './runtime/protocol.js';
 import { StatelessPool } from './runtime/stateless-pool.js';
 import { systemClock, type Clock } from './common/clock.js';
@@ -68,7 +68,7 @@ export interface AppOptions {
   clock?: Clock;
 }
 
-function createServices(config: Config, log: (message: string) => void, clock: Clock): Services {
+function createServices(config: Config, log: (message: string) => void, clock: Clock, inspect: ModuleInspector): Services {
   // The data dir holds secrets (function env, webhook and callback secrets): owner-only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
@@ -86,18 +86,24 @@ function createServices(config: Config, log: (message: string) => void, clock: C
       moduleCacheEntries: config.pool.moduleCacheEntries,
       moduleCacheBytes: config.pool.moduleCacheMb * 2 ** 20,
       resultBytes: config.limits.resultBytes,
+      inputBytes: config.limits.requestBodyBytes,
       logBytes: config.invocations.logBytes,
       memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
     },
     routeRequest: route,
     cancelGraceMs: config.invocations.cancelGraceMs,
+    // A fault is the blamed function's to see: in the log and the metrics, never on another call.
+    onRetire: (notice) => {
+      log(`pool thread retired: ${notice.reason}`);
+      metrics.threadRetired(notice.culprit?.function ?? null);
+    },
   });
   const db = openDatabase(join(config.dataDir, 'wisp.db'));
   const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
   const registry = new Registry({
     store: new SqliteFunctionStore(db),
     blobs,
-    inspect: createModuleInspector(pool, config.functions.defaultMemoryMb, config.functions.loadTimeoutMs),
+    inspect,
     limits: config.functions,
     scratchDir,
     maxUnpackedBytes: config.limits.uploadBytes * 4,
@@ -112,11 +118,15 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
     startTimeoutMs: config.instances.startTimeoutMs,
     checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
+    checkpointBytes: config.instances.checkpointBytes,
     resultBytes: config.limits.resultBytes,
+    logBytes: config.invocations.logBytes,
     memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
     secrets: (fn) => env.of(fn),
     log,
     routeRequest: route,
+    // Synchronous method calls and constructors, with their logs, in the synchronous history.
+    record: (call) => invocations.recordCall(call, false),
   });
   const groups = new GroupManager({ instances, resources, store: new SqliteGroupStore(db), log });
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
@@ -224,13 +234,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  const services = createServices(config, (message) => app.log.warn(message), options.clock ?? systemClock);
+  // Deploy-time load checks run in child processes; closing kills those still running.
+  const inspector = createModuleInspector({ memoryMb: config.functions.defaultMemoryMb, timeoutMs: config.functions.loadTimeoutMs });
+  const services = createServices(config, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
   app.decorate('wisp', services);
   await services.instances.recover();
   await services.groups.recover();
   services.invocations.recover();
   services.triggers.recover();
   app.addHook('onClose', async () => {
+    inspector.close();
     services.triggers.close();
     // The queue stops taking work first; attempts already running finish while the pool closes.
     await services.invocations.close();

@@ -7,6 +7,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { Ajv } from 'ajv';
+import { gatewayHeadroomMb } from './scheduler/node-resources.js';
 
 export interface Config {
   readonly host: string;
@@ -64,7 +65,7 @@ export interface Config {
     readonly moduleCacheEntries: number;
     readonly moduleCacheMb: number;
   };
-  /** What this node offers instances; null in the file means what the machine has. */
+  /** What this node offers instances; null in the file means what the machine has (memory: less the gateway's headroom). */
   readonly node: {
     /** Millicores. */
     readonly cpu: number;
@@ -79,6 +80,8 @@ export interface Config {
     /** Bounds a constructor or a restore, which run before the function's own timeout applies. */
     readonly startTimeoutMs: number;
     readonly checkpointTimeoutMs: number;
+    /** The most a checkpoint may hold; each instance's limit is also at most a quarter of its memory. */
+    readonly checkpointBytes: number;
   };
   readonly invocations: {
     /** Asynchronous invocations running at once; null in the file means two per pool thread. */
@@ -189,6 +192,7 @@ const schema = section({
     defaultMemory: { type: 'integer', minimum: 16 },
     startTimeoutMs: positiveInt,
     checkpointTimeoutMs: positiveInt,
+    checkpointBytes: positiveInt,
   }),
   invocations: section({
     maxRunning: positiveIntOrNull,
@@ -261,6 +265,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The environment the gateway process starts with: this one's, where its WISP_* settings are. */
+export function gatewayEnvironment(): NodeJS.ProcessEnv {
+  return { ...process.env };
+}
+
 export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {}): Config {
   const env = options.env ?? process.env;
   let raw = readJson(DEFAULT_FILE);
@@ -290,12 +299,17 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: Confi
     throw new ConfigError(`limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not be more than limits.requestTimeoutMs (${limits.requestTimeoutMs}): the headers are part of the request`);
   }
   const pool = raw.pool as Record<string, unknown>;
-  if (pool.maxThreads === null) pool.maxThreads = availableParallelism();
+  // Above the core count: one task per thread (see running-slots.ts), so a thread stuck in one
+  // function's loop must not leave the next call waiting while a thread could be started.
+  if (pool.maxThreads === null) pool.maxThreads = Math.max(4, 2 * availableParallelism());
   const invocations = raw.invocations as Record<string, unknown>;
   if (invocations.maxRunning === null) invocations.maxRunning = (pool.maxThreads as number) * 2;
   const node = raw.node as Record<string, unknown>;
   if (node.cpu === null) node.cpu = availableParallelism() * 1000;
-  if (node.memory === null) node.memory = Math.floor(totalmem() / 2 ** 20);
+  if (node.memory === null) {
+    const totalMb = Math.floor(totalmem() / 2 ** 20);
+    node.memory = totalMb - gatewayHeadroomMb(totalMb);
+  }
   raw.dataDir = resolve(raw.dataDir as string);
   return deepFreeze(raw) as unknown as Config;
 }

@@ -28,6 +28,7 @@ export const catalogue = {
   CONCURRENCY_LIMIT: { status: 429, title: 'The function is at its concurrency limit', origin: 'user' },
   FUNCTION_ERROR: { status: 500, title: 'The function threw an error', origin: 'user' },
   FUNCTION_CRASHED: { status: 500, title: 'The function crashed its worker', origin: 'user' },
+  HOST_CRASHED: { status: 500, title: 'The invocation was running each time Wisp itself died', origin: 'user' },
   INTERNAL_ERROR: { status: 500, title: 'Internal error', origin: 'system' },
   RESULT_TOO_LARGE: { status: 502, title: 'The function result is too large', origin: 'user' },
   SERVER_BUSY: { status: 503, title: 'Wisp is at capacity', origin: 'system' },
@@ -111,18 +112,69 @@ function markedNotRetriable(err: Error): boolean {
   return e.retriable === false || e.retryable === false;
 }
 
+/**
+ * What an error from user code may carry across a thread: a message and a stack beyond these are
+ * cut (and say so). An error message of 50 MB copied whole to the gateway, and kept in its call
+ * history, is how ordinary error traffic used to exhaust the gateway's heap.
+ */
+export const ERROR_LIMITS = { nameChars: 200, messageChars: 16_384, stackChars: 32_768 } as const;
+
+/** `text` cut to `max` characters, saying how much was left out. Its length is read first: O(1). */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… [${text.length - max} more characters cut]`;
+}
+
+/**
+ * The stack frames of `err` without its message: V8 formats a stack lazily, on first read, with
+ * Error.prepareStackTrace, so the frames of an error with a huge message can be had without the
+ * huge "Name: message" text that err.stack would start with.
+ */
+function framesOnly(err: Error): string | undefined {
+  const prepare = Error.prepareStackTrace;
+  Error.prepareStackTrace = (_error, sites) => sites.map((site) => `\n    at ${String(site)}`).join('');
+  try {
+    const stack: unknown = err.stack;
+    return typeof stack === 'string' ? stack : undefined;
+  } finally {
+    Error.prepareStackTrace = prepare;
+  }
+}
+
+function boundedStack(err: Error, name: string, message: string): string | undefined {
+  if (String(err.message).length <= ERROR_LIMITS.messageChars) {
+    const stack: unknown = err.stack;
+    return typeof stack === 'string' && stack ? cutText(stack, ERROR_LIMITS.stackChars) : undefined;
+  }
+  const frames = framesOnly(err);
+  if (frames === undefined) return undefined;
+  // A stack read before (with its message) is kept as text: cut it like any other.
+  if (!frames.startsWith('\n    at ')) return cutText(frames, ERROR_LIMITS.stackChars);
+  return cutText(`${name}: ${message}${frames}`, ERROR_LIMITS.stackChars);
+}
+
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
+    const name = cutText(String(err.name), ERROR_LIMITS.nameChars);
+    const message = cutText(String(err.message), ERROR_LIMITS.messageChars);
+    const stack = boundedStack(err, name, message);
     return {
-      name: err.name,
-      message: err.message,
-      ...(typeof code === 'string' ? { code } : {}),
-      ...(err.stack ? { stack: err.stack } : {}),
+      name,
+      message,
+      ...(typeof code === 'string' ? { code: cutText(code, ERROR_LIMITS.nameChars) } : {}),
+      ...(stack ? { stack } : {}),
       ...(markedNotRetriable(err) ? { retriable: false as const } : {}),
     };
   }
-  return { name: 'Error', message: `non-error value thrown: ${String(err)}` };
+  // A thrown string is measured before it is copied; anything else is made a string first.
+  let text: string;
+  try {
+    text = typeof err === 'string' ? err : String(err);
+  } catch {
+    text = `a ${typeof err} that cannot be printed`;
+  }
+  return { name: 'Error', message: `non-error value thrown: ${cutText(text, ERROR_LIMITS.messageChars)}` };
 }
 
 /** Rebuilds an error serialized in another thread, keeping its name, code and stack. */

@@ -1,7 +1,11 @@
-// Entry point: load the config, build the app, listen; shut down gracefully on SIGTERM and SIGINT.
+// The gateway process: load the config, build the app, listen; shut down gracefully on SIGTERM and
+// SIGINT. Started by the supervisor (main.ts), which restarts it if it dies; it tells the
+// supervisor its port once it listens, and stops at once if the supervisor is gone.
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import type { AddressInfo } from 'node:net';
 import { shutDown } from './shutdown.js';
+import type { GatewayReady } from './supervisor.js';
 
 async function main(): Promise<void> {
   let config;
@@ -32,6 +36,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   const address = await app.listen({ host: config.host, port: config.port });
   app.log.info(`Wisp listening on ${address} (data in ${config.dataDir}); API docs at ${address}/docs`);
+  if (process.send) {
+    const { port } = app.server.address() as AddressInfo;
+    process.send({ kind: 'ready', port } satisfies GatewayReady);
+    // A gateway without its supervisor would be restarted by nobody: it goes with it.
+    process.on('disconnect', () => process.exit(1));
+  }
 }
 
 await main();

@@ -2,7 +2,9 @@
 // SHUTTING_DOWN; the listener stops; in-flight requests get shutdown.graceMs to finish before
 // their connections are cut and running calls stopped; then the services close: running
 // instances are checkpointed, the async queue stops taking work (what is queued stays in the
-// store for the next start).
+// store for the next start). The grace bounds instances too: at its end an instance still busy
+// (a call running, a checkpoint waiting behind one) has its thread stopped and keeps its last
+// checkpoint, so nothing an instance does can hold the exit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { WispError } from './errors.js';
@@ -28,6 +30,7 @@ export async function shutDown(app: FastifyInstance, graceMs: number): Promise<v
   refuseNewRequests(app, app.wisp.config.pressure.retryAfterSeconds);
   // Long-polls and event streams would otherwise hold the listener open for their whole wait.
   app.wisp.invocations.releaseWaiters();
+  app.wisp.instances.closeBy(Date.now() + graceMs);
   const cut = setTimeout(() => {
     app.log.warn({ graceMs }, 'shutdown grace period over: closing the connections still open and stopping running calls');
     app.server.closeAllConnections();

@@ -5,7 +5,7 @@ t.test('GET /healthz', async (t) => {
   const app = await startWisp(t);
   const res = await app.inject('/healthz');
   t.equal(res.statusCode, 200);
-  t.same(res.json(), { status: 'ok' });
+  t.same(res.json(), { status: 'ok', saturated: [] });
 });
 
 t.test('GET /v1/node shows the pool by memory tier', async (t) => {

@@ -1,11 +1,13 @@
 // Stateful instances: create under a function, then call, inspect, suspend, resume and delete
 // by handle id at /v1/instances/{id}.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { WispError } from '../errors.js';
 import type { CreateInstanceRequest, InstanceFilter } from '../instances/instance-manager.js';
 import { accepted, submitHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
+import { INVOCATION_ID_HEADER } from './invoke-routes.js';
 import type { Services } from './services.js';
 
 const idParams = {
@@ -53,7 +55,12 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
   checkFunctionNames(app);
 
   app.post<{ Params: { name: string }; Body: CreateInstanceRequest | null }>('/v1/functions/:name/instances', { schema: createSchema }, async (request, reply) => {
-    const { created, instance } = await instances.create(request.params.name, request.body ?? {});
+    // The constructor's run is recorded like a synchronous call: its console output is at
+    // /v1/invocations/{id}/logs. An existing instance (get-or-create) ran no constructor.
+    const invocationId = randomUUID();
+    reply.header(INVOCATION_ID_HEADER, invocationId);
+    const { created, instance } = await instances.create(request.params.name, request.body ?? {}, invocationId);
+    if (!created) reply.removeHeader(INVOCATION_ID_HEADER);
     reply.header('location', `/v1/instances/${instance.id}`);
     return reply.code(created ? 201 : 200).send(instance);
   });
@@ -103,7 +110,9 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
       if (request.query.async) {
         return accepted(reply, await invocations.submit({ function: '', instance: { id, method }, input: args, ...submitHeaders(request) }));
       }
-      const json = await instances.call(id, method, args);
+      const invocationId = randomUUID();
+      reply.header(INVOCATION_ID_HEADER, invocationId);
+      const json = await instances.callRecorded(id, method, args, invocationId);
       return reply.type('application/json').send(json);
     },
   );

@@ -4,7 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from './services.js';
 
 export async function systemRoutes(app: FastifyInstance, { pool, invoker, resources, instances, metrics }: Services): Promise<void> {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Liveness stays 200 while the process serves; `saturated` says calls now wait for a thread
+  // (every thread of a tier is busy, tasks queue), which /healthz used to hide behind "ok".
+  app.get('/healthz', async () => {
+    const saturated = pool.stats().filter((tier) => tier.saturated).map(({ memoryMb, depth, busy, queued }) => ({ memoryMb, depth, busy, queued }));
+    return { status: saturated.length > 0 ? 'saturated' : 'ok', saturated };
+  });
 
   app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
 

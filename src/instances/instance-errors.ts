@@ -1,5 +1,6 @@
 // Every way an instance call, start or checkpoint can end badly, as a catalogued error.
 import { WispError } from '../errors.js';
+import type { InstanceRecord } from '../store/records.js';
 import type { InstanceOutcome } from '../runtime/protocol.js';
 import type { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
@@ -37,6 +38,17 @@ export function fromThreadFailure(failure: TaskFailure, instanceId: string, what
   }
 }
 
+const LIMIT_NOTE = "instances.checkpointBytes, at most a quarter of the instance's memory";
+
 export function checkpointFailed(failure: Failure, instanceId: string): WispError {
+  // Measured by Wisp, not thrown by user code: the message says the size and the limit.
+  if (failure.error.code === 'CHECKPOINT_TOO_LARGE') {
+    return new WispError('CHECKPOINT_FAILED', `instance ${instanceId}: ${failure.error.message} (${LIMIT_NOTE}); no checkpoint was taken`);
+  }
   return new WispError('CHECKPOINT_FAILED', `instance ${instanceId}: its state cannot be checkpointed: ${failure.error.name}: ${failure.error.message}`, userErrorExtension(failure.error));
+}
+
+/** A checkpoint whose bytes came back over the limit (see instance-launcher.ts checkpointLimit). */
+export function checkpointTooLarge(record: InstanceRecord, size: string, limit: number): WispError {
+  return new WispError('CHECKPOINT_FAILED', `instance ${record.id}: its state is ${size}, over the ${limit}-byte checkpoint limit (${LIMIT_NOTE}); no checkpoint was taken`);
 }

@@ -1,5 +1,8 @@
 // Turns an instance record into a running thread holding a reservation, and a running thread's
 // state into a checkpoint blob. The instance manager decides when; this file knows how.
+// Checkpoints are bounded (checkpointLimit): the thread measures its state before serializing it,
+// the bytes move between threads instead of being copied, and a checkpoint on disk is measured
+// before it is read back.
 import type { FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -9,8 +12,8 @@ import { SpareThreads } from '../runtime/spare-threads.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
 import type { BlobStore } from '../store/blob-store.js';
-import type { InstanceRecord, VersionRecord } from '../store/records.js';
-import { checkpointFailed, fromStartFailure, fromThreadFailure } from './instance-errors.js';
+import type { InstanceRecord, LogEntry, VersionRecord } from '../store/records.js';
+import { checkpointFailed, checkpointTooLarge, fromStartFailure, fromThreadFailure } from './instance-errors.js';
 
 export interface InstanceLauncherOptions {
   registry: Registry;
@@ -19,6 +22,10 @@ export interface InstanceLauncherOptions {
   startTimeoutMs: number;
   checkpointTimeoutMs: number;
   resultBytes: number;
+  /** The configured most a checkpoint may hold (instances.checkpointBytes); see checkpointLimit. */
+  checkpointBytes: number;
+  /** What one call's (or the constructor's) console output may hold. */
+  logBytes: number;
   memoryCheckIntervalMs: number;
   /** The function's secrets (handed to the instance as this.ctx.env when it starts); undefined: none. */
   secrets: (fn: string) => FunctionSecrets | undefined;
@@ -30,6 +37,19 @@ export interface LaunchOptions {
   /** A reservation made beforehand (a group's gang admission); otherwise one is made here. */
   reserved?: Reservation | undefined;
   routeCall: RouteGatewayRequest;
+  /** Told what the constructor (or restore) wrote to console.*, unredacted, whether or not it succeeded. */
+  onLogs?: ((logs: LogEntry[]) => void) | undefined;
+}
+
+/**
+ * The most a checkpoint of an instance with `memoryMb` may hold: the configured bytes, and at most
+ * a quarter of its memory. The thread must hold its state, what serializing it allocates (a
+ * flattened string, the list of an array's keys) and, restored in a fresh thread, the state
+ * rebuilt from the bytes (numbers take more room restored than serialized); past its heap cap
+ * inside V8's serializer, the whole process aborts rather than the thread.
+ */
+export function checkpointLimit(checkpointBytes: number, memoryMb: number): number {
+  return Math.min(checkpointBytes, Math.floor((memoryMb * 2 ** 20) / 4));
 }
 
 export interface Launched {
@@ -51,13 +71,14 @@ export class InstanceLauncher {
    * Reserves resources and starts the thread, from the record's last checkpoint if it has one.
    * On any failure nothing is held: the reservation is released and the thread stopped.
    */
-  async launch(record: InstanceRecord, { whileStarting, reserved, routeCall }: LaunchOptions): Promise<Launched> {
+  async launch(record: InstanceRecord, { whileStarting, reserved, routeCall, onLogs }: LaunchOptions): Promise<Launched> {
     let reservation = reserved;
     let version: VersionRecord;
     let checkpoint: Buffer | null;
+    const limit = this.#limit(record);
     try {
       version = this.#o.registry.resolve(record.function, record.version);
-      checkpoint = record.checkpoint ? await this.#o.blobs.get(record.checkpoint) : null;
+      checkpoint = record.checkpoint ? await this.#readCheckpoint(record, limit) : null;
       reservation ??= this.#o.resources.reserve(record.resources);
     } catch (err) {
       reservation?.release();
@@ -76,13 +97,17 @@ export class InstanceLauncher {
           memoryMb: record.resources.memory,
           memoryCheckIntervalMs: this.#o.memoryCheckIntervalMs,
           env: this.#o.secrets(record.function)?.values ?? {},
+          logBytes: this.#o.logBytes,
+          checkpointBytes: limit,
         },
         { startTimeoutMs: this.#o.startTimeoutMs, routeCall },
       );
     let started: InstanceOutcome<InstanceThread>;
     try {
       whileStarting?.();
-      started = await starting;
+      const outcome = await starting;
+      onLogs?.(outcome.logs);
+      started = outcome;
       this.#spares.refill(record.resources.memory);
     } catch (err) {
       reservation.release();
@@ -103,15 +128,35 @@ export class InstanceLauncher {
 
 
   /** Writes the thread's state to a blob; the record is left for the caller to update. */
-  async checkpoint(record: InstanceRecord, thread: InstanceThread): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
+  async checkpoint(record: InstanceRecord, thread: InstanceThread, timeoutMs = this.#o.checkpointTimeoutMs): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
     let outcome: InstanceOutcome<Uint8Array>;
     try {
-      outcome = await thread.checkpoint(this.#o.checkpointTimeoutMs);
+      outcome = await thread.checkpoint(timeoutMs);
     } catch (err) {
       throw err instanceof TaskFailure ? fromThreadFailure(err, record.id, 'checkpoint') : err;
     }
     if (!outcome.ok) throw checkpointFailed(outcome, record.id);
+    // The thread measured it; measured again here, since it is what gets written and read back.
+    const limit = this.#limit(record);
+    if (outcome.value.byteLength > limit) throw checkpointTooLarge(record, `${outcome.value.byteLength} bytes`, limit);
     return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: new Date().toISOString() };
+  }
+
+  #limit(record: InstanceRecord): number {
+    return checkpointLimit(this.#o.checkpointBytes, record.resources.memory);
+  }
+
+  /** The record's checkpoint, if it is within the limit: a larger one (written under another configuration) could not be restored safely. */
+  async #readCheckpoint(record: InstanceRecord, limit: number): Promise<Buffer> {
+    const size = await this.#o.blobs.size(record.checkpoint!);
+    if (size > limit) {
+      throw new WispError(
+        'INSTANCE_INIT_FAILED',
+        `instance ${record.id}: its checkpoint is ${size} bytes, over the ${limit}-byte checkpoint limit for ${record.resources.memory} MiB of memory; it was not restored (the limit is instances.checkpointBytes, at most a quarter of the instance's memory)`,
+        { checkpointBytes: size, limitBytes: limit },
+      );
+    }
+    return this.#o.blobs.get(record.checkpoint!);
   }
 
   /** Stops the spare threads. */

@@ -19,6 +19,9 @@ export interface CallSummary {
   resultJson: string | null;
   error: WispError | null;
   logs: LogEntry[];
+  /** Set for a synchronous method call (or constructor, `method: "constructor"`) on an instance. */
+  instance?: string;
+  method?: string;
 }
 
 export function toRecord(call: CallSummary): InvocationRecord {
@@ -31,6 +34,7 @@ export function toRecord(call: CallSummary): InvocationRecord {
     maxAttempts: 1,
     maxAgeMs: 0,
     parentId: call.parentId,
+    ...(call.instance === undefined ? {} : { instance: call.instance, method: call.method ?? null }),
     now: call.startedAt,
   });
   record.attempts = 1;

@@ -36,6 +36,9 @@ export interface DispatcherOptions {
 
 type Report = Pick<CallReport, 'ok' | 'logs'> & ({ ok: true; json: string } | { ok: false; error: WispError; retriable: boolean });
 
+/** How many deaths of Wisp an invocation's attempts may be found cut off by before it is given up. */
+const POISON_PILL_CRASHES = 2;
+
 export class Dispatcher {
   readonly #o: DispatcherOptions;
   /** Running invocations: the record the attempt updates, and the controller that cancels it. */
@@ -84,14 +87,26 @@ export class Dispatcher {
   }
 
   /**
-   * After a restart: an invocation left `running` was cut off by the stop and runs again
-   * (at-least-once). That attempt was not the function's failure, so it does not use up a retry.
+   * After a restart: an invocation left `running` was cut off when Wisp died and runs again
+   * (at-least-once); that attempt was not the function's failure, so it does not use up a
+   * retry. But an attempt may itself be what killed Wisp (a fatal out-of-memory inside V8 takes
+   * the whole process, not just a worker): the second time one is found cut off, it is a poison
+   * pill and fails HOST_CRASHED rather than take the next start down too.
    */
   recover(): void {
     const now = this.#o.clock.now();
     for (const record of this.#o.store.withStatus('running')) {
+      record.hostCrashes = (record.hostCrashes ?? 0) + 1;
       if (record.cancelRequested) {
         finish(record, 'cancelled', now, { error: cancelledError(record) });
+        this.#o.onFinal(record);
+      } else if (record.hostCrashes >= POISON_PILL_CRASHES) {
+        const error = new WispError(
+          'HOST_CRASHED',
+          `invocation ${record.id} of "${record.function}" was running each of the ${record.hostCrashes} times Wisp died; it is not run again, since it may be what killed it (for example a fatal out-of-memory from building a huge string)`,
+        );
+        finish(record, 'failed', now, { error: invocationError(error) });
+        this.#o.log(`invocation ${record.id}: failed HOST_CRASHED after ${record.hostCrashes} deaths of Wisp during its attempts`);
         this.#o.onFinal(record);
       } else {
         record.status = 'retrying';
@@ -176,11 +191,11 @@ export class Dispatcher {
     }
     try {
       const args = Array.isArray(record.input) ? record.input : [record.input];
-      return { ok: true, json: await this.#o.instances.call(record.instance, record.method!, args), logs: [] };
-    } catch (err) {
-      const error = err instanceof WispError ? err : new WispError('INTERNAL_ERROR', String(err));
+      const report = await this.#o.instances.run(record.instance, record.method!, args, { attempt: record.attempts });
       // Whether it is worth another attempt is the retry policy's call (INSTANCE_NOT_FOUND is not).
-      return { ok: false, error, retriable: true, logs: [] };
+      return report.ok ? report : { ...report, retriable: true };
+    } catch (err) {
+      return { ok: false, error: new WispError('INTERNAL_ERROR', String(err)), retriable: true, logs: [] };
     }
   }
 

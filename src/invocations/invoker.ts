@@ -218,6 +218,9 @@ function fromTaskFailure(failure: TaskFailure, version: VersionRecord): WispErro
 
 function fromFailedOutcome(phase: FailurePhase, error: SerializedError, version: VersionRecord): WispError {
   if (error.code === 'RESULT_TOO_LARGE') return new WispError('RESULT_TOO_LARGE', error.message);
+  if (phase === 'memory') return new WispError('FUNCTION_CRASHED', `function "${version.name}" crashed its worker: ${error.message}`);
+  // As in plain Node, an error no await catches ends the thread; only the call that raised it fails.
+  if (phase === 'uncaught') return new WispError('FUNCTION_CRASHED', `function "${version.name}" crashed its worker with an error no await caught (thrown from a callback, or a promise rejection left unhandled): ${error.name}: ${error.message}`, userErrorExtension(error));
   const what = phase === 'load' ? 'failed to load' : phase === 'result' ? 'returned a result that cannot be sent' : 'threw';
   return new WispError('FUNCTION_ERROR', `function "${version.name}" ${what}: ${error.name}: ${error.message}`, userErrorExtension(error));
 }

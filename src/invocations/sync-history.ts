@@ -4,11 +4,30 @@
 import { LRUCache } from 'lru-cache';
 import type { InvocationRecord, LogEntry } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
+import { jsonSizeAtLeast } from '../runtime/json-size.js';
 
-/** A summary's size in the cache, roughly: its result text, its log text and a fixed overhead. */
-function sizeOf(call: CallSummary): number {
+/**
+ * A summary's size in the cache: everything it holds is charged (its input, result, error and
+ * logs) plus a fixed overhead, so no mix of calls can hold more than the budget. The input of a
+ * nested call is measured by a walk that stops at the budget; the rest is text already.
+ */
+function sizeOf(call: CallSummary, maxBytes: number): number {
   let size = 512 + (call.resultJson?.length ?? 0);
+  if (call.input !== null && call.input !== undefined) size += jsonSizeAtLeast(call.input, maxBytes);
+  if (call.error) size += call.error.message.length + extensionSize(call.error.extensions);
   for (const line of call.logs) size += line.message.length + 64;
+  return size;
+}
+
+/** What a problem's extensions hold: the user error's name, message and stack are text. */
+function extensionSize(extensions: Readonly<Record<string, unknown>>): number {
+  let size = 0;
+  for (const value of Object.values(extensions)) {
+    if (typeof value === 'string') size += value.length;
+    else if (typeof value === 'object' && value !== null) {
+      for (const inner of Object.values(value)) size += typeof inner === 'string' ? inner.length : 16;
+    } else size += 16;
+  }
   return size;
 }
 
@@ -19,7 +38,7 @@ export class SyncHistory {
   constructor(maxBytes: number) {
     this.#calls = new LRUCache<string, CallSummary>({
       maxSize: maxBytes,
-      sizeCalculation: sizeOf,
+      sizeCalculation: (call) => sizeOf(call, maxBytes),
       dispose: (call) => this.#forgetChild(call),
     });
   }

@@ -25,11 +25,19 @@ interface CallTally {
 export class WispMetrics {
   readonly registry = new Registry();
   readonly #tallies = new Map<string, CallTally>();
+  /** Pool threads retired for a fault (see runtime/worker-faults.ts), by the function blamed. */
+  readonly #retired: Counter<'function'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
     const tallies = this.#tallies;
     collectDefaultMetrics({ register: this.registry });
+    this.#retired = new Counter({
+      name: 'wisp_pool_threads_retired_total',
+      help: 'Pool threads stopped and replaced because code on them faulted outside its call (a late throw, a changed built-in, held memory), by the function blamed ("" when unknown)',
+      labelNames: ['function'],
+      registers,
+    });
     // Counters rebuilt from the totals at each scrape: reset, then one inc per series.
     new Counter({
       name: 'wisp_calls_total',
@@ -104,6 +112,10 @@ export class WispMetrics {
   }
 
   /** A synchronous or nested call ended. */
+  threadRetired(fn: string | null): void {
+    this.#retired.inc({ function: fn ?? '' });
+  }
+
   callFinished(call: CallSummary): void {
     this.#count(call.function, call.mode, call.error?.code ?? 'ok', call.finishedAt - call.startedAt);
   }

@@ -2,6 +2,7 @@
 // ctx.invoke(name, input). The request goes to the gateway, which routes it and posts the outcome
 // back. Used by pool workers and instance threads alike; each supplies how to post a request.
 import { deserializeError } from '../errors.js';
+import { jsonSizeAtLeast } from './json-size.js';
 import type { GatewayRequest, InstanceOutcome, InvocationMeta } from './protocol.js';
 
 export interface InstanceHandle {
@@ -16,11 +17,17 @@ type Unnumbered<R> = R extends unknown ? Omit<R, 'seq'> : never;
 
 export class GatewayClient {
   readonly #post: (request: GatewayRequest) => void;
+  readonly #inputLimit: () => number;
   readonly #waiting = new Map<number, Pending>();
   #nextSeq = 0;
 
-  constructor(post: (request: GatewayRequest) => void) {
+  /**
+   * `inputLimit` bounds what one call may send (its input, or its arguments): measured here, so
+   * a call too large to send is refused before the gateway thread copies it.
+   */
+  constructor(post: (request: GatewayRequest) => void, inputLimit: () => number = () => Infinity) {
     this.#post = post;
+    this.#inputLimit = inputLimit;
   }
 
   /** A handle whose calls carry `chain`: the instances the caller is itself running inside. */
@@ -37,6 +44,14 @@ export class GatewayClient {
   }
 
   #request(request: Unnumbered<GatewayRequest>): Promise<unknown> {
+    const limit = this.#inputLimit();
+    const sent = request.kind === 'invoke' ? request.input : request.args;
+    if (jsonSizeAtLeast(sent, limit) > limit) {
+      const what = request.kind === 'invoke' ? `the input of ctx.invoke("${request.name}")` : `the arguments of ${request.method}()`;
+      const verb = request.kind === 'invoke' ? 'is' : 'are';
+      const error = Object.assign(new RangeError(`${what} ${verb} larger than the ${limit}-byte limit`), { code: 'PAYLOAD_TOO_LARGE' });
+      return Promise.reject(error);
+    }
     return new Promise((resolve, reject) => {
       const seq = ++this.#nextSeq;
       this.#waiting.set(seq, { resolve, reject });

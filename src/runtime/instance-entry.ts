@@ -4,14 +4,18 @@
 // command starts. Failures go back as outcomes; the thread dies only of a crash or a terminate.
 // The thread boots before it knows its instance (see spare-threads.ts) and learns it from an
 // 'init' command. It runs as one bundled CommonJS file: it boots ~7 ms sooner than an ESM graph.
+// console.* is captured per call (and for the constructor) into a bounded buffer that goes back
+// with the outcome; nothing user code prints with it reaches the gateway's stdout.
 import { parentPort } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
 import { serializeError } from '../errors.js';
 import { resultJson } from './result-json.js';
 import { watchOffHeapMemory } from './memory-watchdog.js';
+import { captureConsole, LogBuffer, withLogs } from './log-capture.js';
+import { stateSizeAtLeast } from './checkpoint-size.js';
 import { GatewayClient, type InstanceHandle } from './gateway-client.js';
 import { loadModule, type LoadedModule } from './module-loader.js';
-import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart } from './protocol.js';
+import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart, LoggedInstanceOutcome } from './protocol.js';
 
 type Instance = Record<string, unknown>;
 type InstanceClass = new (...args: unknown[]) => Instance;
@@ -32,13 +36,17 @@ export interface InstanceContext {
 
 let start: InstanceStart;
 const port = parentPort!;
-const post = (event: InstanceEvent) => port.postMessage(event);
+const post = (event: InstanceEvent, transfer: ArrayBuffer[] = []) => port.postMessage(event, transfer);
 const client = new GatewayClient((request) => post({ op: 'call-instance', request }));
 const mailbox: InstanceCommand[] = [];
 // Held until the instance exists; commands that arrive sooner wait in the mailbox.
 let draining = true;
 let loaded: LoadedModule | undefined;
 let instance: Instance;
+captureConsole();
+// Output from code that runs outside any call's scope is dropped, never printed raw: scopes
+// opened below (per call, and for the constructor) take precedence over this one.
+const stray = new LogBuffer(0, 0);
 
 function fail(phase: InstanceFailurePhase, err: unknown): Failure {
   const error = serializeError(err);
@@ -75,6 +83,8 @@ async function init(): Promise<InstanceOutcome<null>> {
   try {
     if (start.checkpoint) {
       const state: unknown = deserialize(start.checkpoint);
+      // The serialized copy would otherwise stay as Buffer memory for the thread's whole life.
+      start.checkpoint = null;
       instance = Object.create(Class.prototype) as Instance;
       if (typeof instance.restore === 'function') await (instance.restore as (state: unknown) => unknown)(state);
       else Object.assign(instance, state);
@@ -99,6 +109,13 @@ function toJson(value: unknown): InstanceOutcome<string> {
   return encoded.ok ? { ok: true, value: encoded.json } : fail('result', encoded.error);
 }
 
+/** Runs `fn` with console output captured into a bounded buffer that comes back with its outcome. */
+async function logged<T>(attempt: number, fn: () => Promise<InstanceOutcome<T>>): Promise<LoggedInstanceOutcome<T>> {
+  const logs = new LogBuffer(attempt, start.logBytes);
+  const outcome = await withLogs(logs, fn);
+  return { ...outcome, logs: logs.drain() };
+}
+
 async function call(method: string, args: unknown[], chain: string[]): Promise<InstanceOutcome<string>> {
   const fn = isPublicMethodName(method) ? instance[method] : undefined;
   if (typeof fn !== 'function') {
@@ -117,33 +134,56 @@ async function call(method: string, args: unknown[], chain: string[]): Promise<I
   return toJson(value);
 }
 
-/** The state a checkpoint holds: snapshot()'s value, or the instance's own enumerable properties. */
+function tooLarge(what: string, limit: number): Failure {
+  const error = Object.assign(new RangeError(`its state is ${what}, over the ${limit}-byte checkpoint limit`), { code: 'CHECKPOINT_TOO_LARGE' });
+  return fail('checkpoint', error);
+}
+
+/**
+ * The state a checkpoint holds: snapshot()'s value, or the instance's own enumerable properties.
+ * Measured before v8.serialize copies it (see checkpoint-size.ts), and the bytes once more after.
+ */
 async function checkpoint(): Promise<InstanceOutcome<Uint8Array>> {
+  const limit = start.checkpointBytes;
   try {
     const state = typeof instance.snapshot === 'function' ? await (instance.snapshot as () => unknown)() : { ...instance };
-    return { ok: true, value: serialize(state) };
+    const estimate = stateSizeAtLeast(state, limit);
+    if (estimate > limit) return tooLarge(`at least ${estimate} bytes (measured before serializing)`, limit);
+    const bytes = serialize(state);
+    if (bytes.byteLength > limit) return tooLarge(`${bytes.byteLength} bytes serialized`, limit);
+    return { ok: true, value: bytes };
   } catch (err) {
     return fail('checkpoint', err);
   }
+}
+
+/** The buffer under `bytes`, to be moved to the gateway rather than copied, if it is its own. */
+function movable(bytes: Uint8Array): ArrayBuffer[] {
+  const { buffer } = bytes;
+  return buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength ? [buffer] : [];
 }
 
 async function drain(): Promise<void> {
   draining = true;
   for (let command = mailbox.shift(); command; command = mailbox.shift()) {
     if (command.op === 'call') {
-      post({ op: 'result', seq: command.seq, outcome: await call(command.method, command.args, command.chain) });
+      const { method, args, chain } = command;
+      post({ op: 'result', seq: command.seq, outcome: await logged(command.attempt, () => call(method, args, chain)) });
     } else if (command.op === 'checkpoint') {
-      post({ op: 'checkpoint', seq: command.seq, outcome: await checkpoint() });
+      const outcome = await checkpoint();
+      post({ op: 'checkpoint', seq: command.seq, outcome }, outcome.ok ? movable(outcome.value) : []);
     }
   }
   draining = false;
 }
 
-port.on('message', (command: InstanceCommand) => {
+port.on('message', (command: InstanceCommand) => withLogs(stray, () => receive(command)));
+
+function receive(command: InstanceCommand): void {
   if (command.op === 'init') {
     start = command.start;
     watchOffHeapMemory(start.memoryMb, start.memoryCheckIntervalMs, `instance ${start.instanceId}`);
-    void init().then((outcome) => {
+    void logged(1, init).then((outcome) => {
       post({ op: 'ready', outcome });
       return drain();
     });
@@ -154,4 +194,4 @@ port.on('message', (command: InstanceCommand) => {
   if (command.op === 'reply') return client.settle(command.seq, command.outcome);
   mailbox.push(command);
   if (!draining) void drain();
-});
+}

@@ -5,7 +5,7 @@
 // those behind it with `unavailable`, and onExit listeners learn the thread is gone.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart, RouteGatewayRequest } from './protocol.js';
+import type { InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart, LoggedInstanceOutcome, RouteGatewayRequest } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 
 // The bundle of instance-entry.ts made by scripts/bundle-threads.mjs at build time.
@@ -66,12 +66,17 @@ export class InstanceThread {
     });
   }
 
-  /** Constructs (or restores) the instance in this thread; a failed constructor is an outcome. */
-  init(start: InstanceStart, options: InstanceInitOptions): Promise<InstanceOutcome<InstanceThread>> {
+  /**
+   * Constructs (or restores) the instance in this thread; a failed constructor is an outcome. The
+   * checkpoint's buffer is moved to the thread, not copied: the caller must not use it after.
+   */
+  init(start: InstanceStart, options: InstanceInitOptions): Promise<LoggedInstanceOutcome<InstanceThread>> {
     if (this.#gone) return Promise.reject(new TaskFailure('crashed', 'the thread died before the instance was made'));
     this.#routeCall = options.routeCall;
     const timeoutMs = options.startTimeoutMs;
-    this.#worker.postMessage({ op: 'init', start } satisfies InstanceCommand);
+    const { checkpoint } = start;
+    const whole = checkpoint !== null && checkpoint.buffer instanceof ArrayBuffer && checkpoint.byteOffset === 0 && checkpoint.byteLength === checkpoint.buffer.byteLength;
+    this.#worker.postMessage({ op: 'init', start } satisfies InstanceCommand, whole ? [checkpoint.buffer as ArrayBuffer] : []);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#die({ reason: 'timeout', detail: `it did not start within ${timeoutMs} ms` });
@@ -84,15 +89,17 @@ export class InstanceThread {
       this.#worker.once('message', (event: InstanceEvent) => {
         clearTimeout(timer);
         this.#exitListeners.splice(this.#exitListeners.indexOf(onExit), 1);
-        if (event.op === 'ready' && event.outcome.ok) return resolve({ ok: true, value: this });
+        if (event.op === 'ready' && event.outcome.ok) return resolve({ ok: true, value: this, logs: event.outcome.logs });
         void this.terminate();
-        resolve(event.op === 'ready' && !event.outcome.ok ? event.outcome : { ok: false, phase: 'init', error: { name: 'Error', message: `unexpected first message ${event.op}` } });
+        resolve(event.op === 'ready' && !event.outcome.ok ? event.outcome : { ok: false, phase: 'init', error: { name: 'Error', message: `unexpected first message ${event.op}` }, logs: [] });
       });
     });
   }
 
-  call(method: string, args: unknown[], chain: string[], timeoutMs: number): Promise<InstanceOutcome<string>> {
-    return this.#send((seq) => ({ op: 'call', seq, method, args, chain }), timeoutMs, `method ${method}`);
+  /** `attempt` numbers the lines it logs (an asynchronous call's attempt; 1 otherwise). */
+  call(method: string, args: unknown[], chain: string[], timeoutMs: number, attempt = 1): Promise<LoggedInstanceOutcome<string>> {
+    // A 'result' event's outcome carries the call's logs (see instance-entry.ts).
+    return this.#send((seq) => ({ op: 'call', seq, method, args, chain, attempt }), timeoutMs, `method ${method}`) as Promise<LoggedInstanceOutcome<string>>;
   }
 
   checkpoint(timeoutMs: number): Promise<InstanceOutcome<Uint8Array>> {
@@ -106,6 +113,11 @@ export class InstanceThread {
 
   get alive(): boolean {
     return !this.#gone;
+  }
+
+  /** Whether a call or checkpoint is running or waiting in the thread's mailbox. */
+  get busy(): boolean {
+    return this.#pending.length > 0;
   }
 
   /** Stops the thread on purpose; pending commands fail `unavailable`. Idempotent. */

@@ -8,6 +8,8 @@ export interface WorkerSettings {
   moduleCacheEntries: number;
   moduleCacheBytes: number;
   resultBytes: number;
+  /** What a ctx.invoke() input or ctx.instance().call() arguments may hold (the request body limit). */
+  inputBytes: number;
   /** What one invocation's console output may hold. */
   logBytes: number;
   /** The tier's memory limit: the heap cap, and the bound of the off-heap watchdog. */
@@ -82,9 +84,11 @@ export interface WorkerStats {
 
 /**
  * Where a failure happened. `load`: evaluating the module; `handler`: the user's handler threw;
- * `result`: the handler's value cannot be sent back (not JSON, too large).
+ * `result`: the handler's value cannot be sent back (not JSON, too large); `memory`: the call held
+ * more Buffer memory than its limit; `uncaught`: its code threw from a callback or left a promise
+ * rejection unhandled while it ran. After the last two its thread is retired.
  */
-export type FailurePhase = 'load' | 'handler' | 'result';
+export type FailurePhase = 'load' | 'handler' | 'result' | 'memory' | 'uncaught';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; phase: FailurePhase; error: SerializedError };
 
@@ -113,6 +117,31 @@ export interface NestedInvokeRequest {
 /** What a worker asks the gateway for: a call to an instance, or a nested function call. */
 export type GatewayRequest = InstanceCallRequest | NestedInvokeRequest;
 
+/** The call a fault is blamed on. */
+export interface Culprit {
+  function: string;
+  version: number;
+  invocationId: string;
+}
+
+/**
+ * A pool worker asks to be stopped once it runs nothing: code on it threw outside any call (a
+ * leaked timer), changed a built-in, or holds too much memory. `culprit` is whose code did it.
+ */
+export interface RetireNotice {
+  kind: 'retire';
+  reason: string;
+  culprit: Culprit | null;
+}
+
+/** Everything a pool worker sends on its side port. */
+export type WorkerPortMessage = GatewayRequest | RetireNotice;
+
+/** A retiring worker's answer to a task it will not run: the pool runs the task on another thread. */
+export interface RetiredAnswer {
+  retired: true;
+}
+
 /** Gateway → pool worker: the answer to a GatewayRequest, or the cancellation of a task. */
 export type PoolWorkerCommand = ({ op: 'reply' } & InstanceCallReply) | { op: 'cancel'; taskSeq: number };
 
@@ -133,6 +162,10 @@ export interface InstanceStart {
   memoryCheckIntervalMs: number;
   /** The function's secrets, as ctx.env. */
   env: Readonly<Record<string, string>>;
+  /** What one call's (or the constructor's) console output may hold. */
+  logBytes: number;
+  /** The most a checkpoint may hold, measured before it is serialized (see checkpoint-size.ts). */
+  checkpointBytes: number;
 }
 
 /** Where an instance failure happened, beyond the phases every task shares. */
@@ -140,17 +173,20 @@ export type InstanceFailurePhase = FailurePhase | 'class' | 'init' | 'method' | 
 
 export type InstanceOutcome<T> = { ok: true; value: T } | { ok: false; phase: InstanceFailurePhase; error: SerializedError };
 
+/** An instance outcome with what the constructor or method wrote to console.* (bounded). */
+export type LoggedInstanceOutcome<T> = InstanceOutcome<T> & { logs: LogEntry[] };
+
 /** Gateway → instance thread. Calls and checkpoints share one mailbox and run in arrival order. */
 export type InstanceCommand =
   | { op: 'init'; start: InstanceStart }
-  | { op: 'call'; seq: number; method: string; args: unknown[]; chain: string[] }
+  | { op: 'call'; seq: number; method: string; args: unknown[]; chain: string[]; attempt: number }
   | { op: 'checkpoint'; seq: number }
   | { op: 'reply'; seq: number; outcome: InstanceOutcome<string> };
 
 /** Instance thread → gateway. */
 export type InstanceEvent =
-  | { op: 'ready'; outcome: InstanceOutcome<null> }
-  | { op: 'result'; seq: number; outcome: InstanceOutcome<string> }
+  | { op: 'ready'; outcome: LoggedInstanceOutcome<null> }
+  | { op: 'result'; seq: number; outcome: LoggedInstanceOutcome<string> }
   | { op: 'checkpoint'; seq: number; outcome: InstanceOutcome<Uint8Array> }
   | { op: 'call-instance'; request: GatewayRequest };
 

@@ -1,8 +1,16 @@
 // A handler's or method's return value as the JSON text sent back, checked against the result
-// limit. Shared by pool workers and instance threads.
+// limit before the text is built. Shared by pool workers and instance threads.
+import { jsonSizeAtLeast } from './json-size.js';
+
+function tooLarge(message: string): { ok: false; error: Error } {
+  const error = Object.assign(new RangeError(message), { code: 'RESULT_TOO_LARGE' });
+  return { ok: false, error };
+}
 
 /** The JSON text, or the error that says why the value cannot be sent back. */
 export function resultJson(value: unknown, limitBytes: number): { ok: true; json: string } | { ok: false; error: Error } {
+  // Measured first: building the text of a value far over the limit could exhaust the heap.
+  if (jsonSizeAtLeast(value, limitBytes) > limitBytes) return tooLarge(`the result is larger than allowed: the limit is ${limitBytes} bytes (limits.resultBytes)`);
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -11,9 +19,9 @@ export function resultJson(value: unknown, limitBytes: number): { ok: true; json
   }
   json ??= 'null';
   // Counting bytes costs a pass over the text; a string under a third of the limit cannot be over.
-  if (json.length > limitBytes / 3 && Buffer.byteLength(json) > limitBytes) {
-    const error = Object.assign(new RangeError(`the result is ${Buffer.byteLength(json)} bytes; the limit is ${limitBytes}`), { code: 'RESULT_TOO_LARGE' });
-    return { ok: false, error };
+  if (json.length > limitBytes / 3) {
+    const bytes = Buffer.byteLength(json);
+    if (bytes > limitBytes) return tooLarge(`the result is ${bytes} bytes; the limit is ${limitBytes} bytes (limits.resultBytes)`);
   }
   return { ok: true, json };
 }

@@ -5,8 +5,12 @@
 // every task it starts into a free slot, clearing it when the task ends.
 import { parentPort, threadId, type MessagePort } from 'node:worker_threads';
 
-/** How many tasks Piscina may hand one worker at once (its concurrentTasksPerWorker). */
-export const TASKS_PER_WORKER = 2;
+/**
+ * How many tasks Piscina may hand one worker at once (its concurrentTasksPerWorker). One: a
+ * runaway loop blocks its whole thread, and a second task handed to that thread would wait
+ * behind it however many threads were free; the pool starts more threads instead.
+ */
+export const TASKS_PER_WORKER = 1;
 
 /**
  * The message a worker posts to the gateway before it takes any task. It also carries the port
@@ -61,6 +65,14 @@ export class SlotDirectory {
 
   remove(threadId: number): void {
     this.#byThread.delete(threadId);
+  }
+
+  /** Whether the thread runs a task now. */
+  busy(threadId: number): boolean {
+    const slots = this.#byThread.get(threadId);
+    if (!slots) return false;
+    for (let i = 0; i < slots.length; i++) if (Atomics.load(slots, i) !== 0) return true;
+    return false;
   }
 
   /** The thread running task `seq`, if it has started and not yet ended. */

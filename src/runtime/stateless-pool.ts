@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import type { GatewayRequest, PoolWorkerCommand, RouteGatewayRequest, TaskEnvelope, TaskResults, WorkerSettings, WorkerTask } from './protocol.js';
+import type { PoolWorkerCommand, RetiredAnswer, RetireNotice, RouteGatewayRequest, TaskEnvelope, TaskResults, WorkerPortMessage, WorkerSettings, WorkerTask } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 import { isSlotsAnnouncement, SlotDirectory, TASKS_PER_WORKER } from './running-slots.js';
 
@@ -24,6 +24,8 @@ export interface StatelessPoolOptions {
   routeRequest: RouteGatewayRequest;
   /** How long a cancelled task may take to end on its own before its thread is terminated. */
   cancelGraceMs: number;
+  /** Hears why a thread was retired and whose code it blames (see worker-faults.ts). */
+  onRetire?: (notice: RetireNotice) => void;
 }
 
 export interface RunOptions {
@@ -39,8 +41,19 @@ export interface TierStats {
   memoryMb: number;
   depth: number;
   threads: number;
+  /** Threads running a task now. */
+  busy: number;
   queued: number;
   completed: number;
+  /** Every thread the tier may have is busy and tasks wait: a call now waits for a thread. */
+  saturated: boolean;
+}
+
+/** How often a retiring thread is looked at until its task ends. */
+const RETIRE_POLL_MS = 5;
+
+function isRetired(value: unknown): value is RetiredAnswer {
+  return typeof value === 'object' && value !== null && (value as Partial<RetiredAnswer>).retired === true;
 }
 
 // A path, not a file: URL: Piscina converts URLs on every run() call.
@@ -119,8 +132,10 @@ export class StatelessPool {
           clearTimeout(deadline);
           clearTimeout(graceTimer);
           // A worker answers null only for a task it skipped: past its deadline (answered
-          // already) or cancelled before it started.
-          answer(() => (value === null ? reject(cancelled()) : resolve(value)));
+          // already) or cancelled before it started. A retiring worker turns a task away
+          // unrun: it goes to another thread in what time it has left.
+          if (isRetired(value)) answer(() => resolve(this.#submit(tier, task, options, deadlineAt)));
+          else answer(() => (value === null ? reject(cancelled()) : resolve(value)));
         },
         (err: unknown) => {
           clearTimeout(deadline);
@@ -132,6 +147,12 @@ export class StatelessPool {
         },
       );
     });
+  }
+
+  /** Makes Piscina start a thread for its queue: it does so for a task run when one is missing. */
+  #wakeTier(tier: Piscina): void {
+    const envelope: TaskEnvelope = { seq: this.#slots.nextSeq(), deadlineAt: Date.now() + 60_000, task: { kind: 'stats' } };
+    tier.run(envelope).catch(() => {});
   }
 
   #stopThreadRunning(tier: Piscina, seq: number): void {
@@ -149,13 +170,33 @@ export class StatelessPool {
   }
 
   stats(): TierStats[] {
-    return [...this.#tiers.values()].map(({ memoryMb, depth, piscina: tier }) => ({
-      memoryMb,
-      depth,
-      threads: tier.threads.length,
-      queued: tier.queueSize,
-      completed: tier.completed,
-    }));
+    return [...this.#tiers.values()].map(({ memoryMb, depth, piscina: tier }) => {
+      const busy = tier.threads.filter((worker) => this.#slots.busy(worker.threadId)).length;
+      return {
+        memoryMb,
+        depth,
+        threads: tier.threads.length,
+        busy,
+        queued: tier.queueSize,
+        completed: tier.completed,
+        saturated: tier.queueSize > 0 && busy >= this.#options.maxThreads,
+      };
+    });
+  }
+
+  /**
+   * Stops a thread once it runs nothing (its worker asked: see worker-faults.ts); Piscina
+   * replaces it. A task handed to it meanwhile is turned away by the worker or, if the thread
+   * goes first, was not started and runs again elsewhere.
+   */
+  #retire(tier: Piscina, threadId: number): void {
+    const worker = tier.threads.find((thread) => thread.threadId === threadId);
+    if (!worker) return;
+    if (this.#slots.busy(threadId)) {
+      setTimeout(() => this.#retire(tier, threadId), RETIRE_POLL_MS).unref();
+      return;
+    }
+    void worker.terminate();
   }
 
   get maxThreadsPerTier(): number {
@@ -217,7 +258,13 @@ export class StatelessPool {
         this.#slots.add(message);
         const port = message.gatewayPort;
         this.#ports.set(message.threadId, port);
-        port.on('message', (request: GatewayRequest) => {
+        const threadId = message.threadId;
+        port.on('message', (request: WorkerPortMessage) => {
+          if (request.kind === 'retire') {
+            this.#options.onRetire?.(request);
+            this.#retire(tier!, threadId);
+            return;
+          }
           void this.#options.routeRequest(request).then((outcome) => port.postMessage({ op: 'reply', seq: request.seq, outcome } satisfies PoolWorkerCommand));
         });
         port.unref();
@@ -229,6 +276,10 @@ export class StatelessPool {
         setImmediate(() => {
           this.#slots.remove(id);
           this.#ports.delete(id);
+          // Piscina queues a task given while every thread was busy, and when a thread dies
+          // it only tops the tier up to minThreads (0 for most tiers): a task queued behind a
+          // thread that was being stopped would wait forever. Any new run() starts a thread.
+          if (tier!.queueSize > 0 && !this.#closing) this.#wakeTier(tier!);
         });
       });
       this.#tiers.set(key, { memoryMb, depth, piscina: tier });

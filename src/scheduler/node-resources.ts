@@ -10,6 +10,20 @@ export interface Resources {
   custom: Record<string, number>;
 }
 
+/**
+ * MiB of a machine's memory left out of what instances may reserve when `node.memory` is not set:
+ * the larger of 512 MiB and an eighth of it (but at most half). Instance reservations are heap
+ * caps, so a node handing all its memory to instances would leave nothing for what is not
+ * reserved at all: the gateway thread itself (its heap, request bodies and results in flight,
+ * the synchronous call history, SQLite's cache), the stateless pool's workers (started on
+ * demand, each up to its function's memoryMb), the booted spare instance threads, every
+ * thread's own overhead, and the operating system. 512 MiB holds the gateway and a busy default
+ * pool tier on a small machine; an eighth grows with machines that run more pool threads.
+ */
+export function gatewayHeadroomMb(totalMb: number): number {
+  return Math.min(Math.floor(totalMb / 2), Math.max(512, Math.floor(totalMb / 8)));
+}
+
 /** How much of each resource is missing for a request; empty when it fits. */
 export function shortfall(capacity: Resources, allocated: Resources, request: Resources): Partial<Resources> {
   const short: Partial<Resources> = {};

@@ -7,6 +7,8 @@ export interface BlobStore {
   /** Stores the bytes and returns their sha256 hex digest. Idempotent. */
   put(bytes: Uint8Array): Promise<string>;
   get(digest: string): Promise<Buffer>;
+  /** The blob's length in bytes, known without reading it. */
+  size(digest: string): Promise<number>;
   /** Where the blob lives on this machine, for workers that read it themselves. */
   pathOf(digest: string): string;
 }
@@ -56,6 +58,10 @@ export class FileBlobStore implements BlobStore {
 
   get(digest: string): Promise<Buffer> {
     return readFile(this.pathOf(digest));
+  }
+
+  async size(digest: string): Promise<number> {
+    return (await stat(this.pathOf(digest))).size;
   }
 }
 

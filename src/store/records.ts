@@ -155,6 +155,11 @@ export interface InvocationRecord {
   callback: CallbackState | null;
   /** When a queued or retrying invocation may run next. */
   runAt: number;
+  /**
+   * How many times an attempt of it was running when Wisp itself died (found at the next start).
+   * Past the second it is a poison pill and fails HOST_CRASHED instead of running again.
+   */
+  hostCrashes?: number;
   /** A cancel came while it ran; if Wisp stops before the attempt ends, it ends as cancelled. */
   cancelRequested?: boolean;
   /** An invocation still waiting past createdAt + maxAgeMs fails without running. */

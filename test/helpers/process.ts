@@ -1,10 +1,12 @@
-// Runs Wisp as a real process (node dist/main.js), to test restarts and SIGKILL.
+// Runs Wisp as a real process, to test restarts and SIGKILL: the gateway process itself
+// (dist/gateway-main.js), or with `supervised`, the supervisor that restarts it (dist/main.js).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const GATEWAY = fileURLToPath(new URL('../../dist/gateway-main.js', import.meta.url));
+const SUPERVISOR = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 
 export interface WispProcess {
   url: string;
@@ -16,8 +18,8 @@ export interface WispProcess {
 }
 
 /** Starts Wisp on a free port (WISP_PORT=0) and resolves once it logs its address. */
-export async function startWispProcess(dataDir: string, env: Record<string, string> = {}): Promise<WispProcess> {
-  const child = spawn(process.execPath, [MAIN], {
+export async function startWispProcess(dataDir: string, env: Record<string, string> = {}, options: { supervised?: boolean } = {}): Promise<WispProcess> {
+  const child = spawn(process.execPath, [options.supervised ? SUPERVISOR : GATEWAY], {
     env: { PATH: process.env.PATH ?? '', WISP_PORT: '0', WISP_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,16 +2,38 @@
 import t from 'tap';
 import { availableParallelism, totalmem } from 'node:os';
 import { loadConfig } from '../../dist/config.js';
+import { gatewayHeadroomMb } from '../../dist/scheduler/node-resources.js';
+import { startWisp } from '../helpers/wisp.js';
 import { assertProblem } from '../helpers/wisp.js';
 import { allocated, createInstance, instanceAction, mustCreate, startWithCounter } from '../helpers/instances.js';
 
 const small = { node: { cpu: 1000, memory: 2000, custom: { ssd: 1 } } };
 
-t.test('capacity defaults to the machine: cores × 1000 millicores and its memory in MiB', async (t) => {
+t.test("capacity defaults to the machine: cores × 1000 millicores and its memory in MiB less the gateway's headroom", async (t) => {
   const config = loadConfig({ env: {} });
+  const totalMb = Math.floor(totalmem() / 2 ** 20);
   t.equal(config.node.cpu, availableParallelism() * 1000);
-  t.equal(config.node.memory, Math.floor(totalmem() / 2 ** 20));
+  t.equal(config.node.memory, totalMb - gatewayHeadroomMb(totalMb));
   t.same(config.node.custom, {});
+  t.equal(loadConfig({ env: {}, overrides: { node: { memory: totalMb } } }).node.memory, totalMb, 'a memory set in the config is taken as it is');
+});
+
+t.test('the headroom is the larger of 512 MiB and an eighth of the memory, at most half of it', async (t) => {
+  t.equal(gatewayHeadroomMb(2048), 512);
+  t.equal(gatewayHeadroomMb(4096), 512);
+  t.equal(gatewayHeadroomMb(16384), 2048);
+  t.equal(gatewayHeadroomMb(65536), 8192);
+  t.equal(gatewayHeadroomMb(768), 384, 'a small machine keeps half for instances');
+});
+
+t.test('GET /v1/node shows the default capacity: below the machine memory by the headroom', async (t) => {
+  const app = await startWisp(t);
+  const node = (await app.inject({ method: 'GET', url: '/v1/node' })).json();
+  const totalMb = Math.floor(totalmem() / 2 ** 20);
+  const headroom = gatewayHeadroomMb(totalMb);
+  t.ok(headroom >= 512 || headroom === Math.floor(totalMb / 2), `a headroom of ${headroom} MiB`);
+  t.equal(node.resources.capacity.memory, totalMb - headroom);
+  t.ok(node.resources.capacity.memory < node.memoryMb, `capacity ${node.resources.capacity.memory} MiB is below the machine's ${node.memoryMb} MiB`);
 });
 
 t.test('GET /v1/node shows capacity, allocation and the instances holding it', async (t) => {

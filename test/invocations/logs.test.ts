@@ -40,8 +40,8 @@ t.test('a failed synchronous call keeps its logs and error', async (t) => {
   t.same((await logsOf(app, id)).map((l) => l.message), ['before']);
 });
 
-t.test('two invocations running at once on one worker keep their own logs', async (t) => {
-  const app = await startWisp(t, { pool: { maxThreads: 1 } });
+t.test('two invocations running at once keep their own logs', async (t) => {
+  const app = await startWisp(t, { pool: { maxThreads: 2 } });
   const gate = await startGate(t);
   await mustDeploy(
     t,
@@ -63,6 +63,17 @@ t.test('two invocations running at once on one worker keep their own logs', asyn
   const [ra, rb] = await Promise.all([a, b]);
   t.same((await logsOf(app, ra.headers['x-invocation-id'] as string)).map((l) => l.message), ['a 1', 'a 2', 'a 3']);
   t.same((await logsOf(app, rb.headers['x-invocation-id'] as string)).map((l) => l.message), ['b 1', 'b 2', 'b 3']);
+});
+
+t.test("a timer left behind by one call never writes into a later call's logs", async (t) => {
+  // One thread: the later call runs where the leaked timer fires.
+  const app = await startWisp(t, { pool: { maxThreads: 1 } });
+  await mustDeploy(t, app, 'leaky', 'export default () => { setTimeout(() => console.log("leaked line"), 20); return "left"; };');
+  await mustDeploy(t, app, 'patient', 'export default async () => { console.log("patient 1"); await new Promise((r) => setTimeout(r, 200)); console.log("patient 2"); return "done"; };');
+  t.equal((await invoke(app, 'leaky')).json(), 'left');
+  const later = await invoke(app, 'patient');
+  t.equal(later.json(), 'done');
+  t.same((await logsOf(app, later.headers['x-invocation-id'] as string)).map((l) => l.message), ['patient 1', 'patient 2']);
 });
 
 t.test('asynchronous logs cover every attempt, each line marked with its attempt', async (t) => {

@@ -1,11 +1,12 @@
-// Workers keep loaded modules in a bounded LRU cache: 1,000 redeploys of one function, each
+// Workers keep loaded modules in a bounded LRU cache: 150 redeploys of one function, each
 // version holding 1 MB, run in a worker whose heap is capped at 48 MB. Were old versions kept
-// (as ESM import() would keep them), the worker would run out of memory long before the end.
+// (as ESM import() would keep them), the worker would run out of memory a third of the way in.
+// (150, not more: each deploy's load check now starts a child process, ~75 ms.)
 import t from 'tap';
 import { deploy, invoke, startWisp } from '../helpers/wisp.js';
 import type { App } from '../helpers/wisp.js';
 
-const REDEPLOYS = 1000;
+const REDEPLOYS = 150;
 
 const versionSource = (n: number) =>
   `export const config = { memoryMb: 48 };\nconst payload = "v${n}:" + "x".repeat(1 << 20);\nexport default () => payload.slice(0, ${String(n).length + 2});`;
@@ -14,7 +15,7 @@ async function stats(app: App) {
   return app.wisp.pool.run({ kind: 'stats' }, { memoryMb: 48, timeoutMs: 5000 });
 }
 
-t.test('memory stays bounded after 1,000 redeploys of one function', async (t) => {
+t.test('memory stays bounded after 150 redeploys of one function', async (t) => {
   const app = await startWisp(t, { pool: { maxThreads: 1, moduleCacheEntries: 16 } });
   let failures = 0;
   for (let n = 1; n <= REDEPLOYS; n++) {
