@@ -53,6 +53,11 @@ export class SyncHistory {
     }
   }
 
+  /** What the kept calls are charged, in bytes: never more than the budget. */
+  get bytesHeld(): number {
+    return this.#calls.calculatedSize;
+  }
+
   get(id: string): InvocationRecord | undefined {
     const call = this.#calls.get(id);
     return call && toRecord(call);

@@ -2,6 +2,10 @@
 // limit before the text is built. Shared by pool workers and instance threads.
 import { jsonSizeAtLeast } from './json-size.js';
 
+// Taken when the thread starts, before user code: a function that replaces JSON.stringify must
+// not make Wisp send its own results as something other than JSON.
+const stringify = JSON.stringify;
+
 function tooLarge(message: string): { ok: false; error: Error } {
   const error = Object.assign(new RangeError(message), { code: 'RESULT_TOO_LARGE' });
   return { ok: false, error };
@@ -13,7 +17,7 @@ export function resultJson(value: unknown, limitBytes: number): { ok: true; json
   if (jsonSizeAtLeast(value, limitBytes) > limitBytes) return tooLarge(`the result is larger than allowed: the limit is ${limitBytes} bytes (limits.resultBytes)`);
   let json: string | undefined;
   try {
-    json = JSON.stringify(value);
+    json = stringify(value);
   } catch (err) {
     return { ok: false, error: new TypeError(`the result is not JSON-serializable: ${(err as Error).message}`) };
   }
