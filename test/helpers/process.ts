@@ -45,3 +45,13 @@ export async function startWispProcess(dataDir: string, env: Record<string, stri
     });
   return { url, child, exited, line };
 }
+
+/** One request to a Wisp process: a string body is code to deploy, anything else JSON. */
+export async function send(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? JSON.parse(text) : null };
+}

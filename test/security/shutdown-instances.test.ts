@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, startWisp } from '../helpers/wisp.js';
 import { callMethod, mustCreate, mustCreateGroup, roomy } from '../helpers/instances.js';
-import { startWispProcess, type WispProcess } from '../helpers/process.js';
+import { send, startWispProcess, type WispProcess } from '../helpers/process.js';
 import { shutDown } from '../../dist/shutdown.js';
 import { startGate } from '../helpers/gate.js';
 
@@ -34,15 +34,6 @@ export class Hoarder {
 }
 `;
 const HELLO = 'export default (input: { name: string }) => `hello ${input.name}`;';
-
-async function send(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
 
 /**
  * A Wisp process whose grace period is short. Its checkpoint timeout is far past the test's own

@@ -5,21 +5,12 @@ import { connect } from 'node:net';
 import { once } from 'node:events';
 import { startGate, type Gate } from '../helpers/gate.js';
 import { fixture, startWisp, type App } from '../helpers/wisp.js';
-import { startWispProcess } from '../helpers/process.js';
+import { send, startWispProcess } from '../helpers/process.js';
 import { shutDown } from '../../dist/shutdown.js';
 
 const held = (gateUrl: string) => `export const config = { concurrency: 2 };
 export default async (input: { tag?: string }) => { await fetch(${JSON.stringify(gateUrl)}); return 'finished ' + (input?.tag ?? ''); };
 `;
-
-async function send(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
 
 /** Reads HTTP/1.1 responses off a raw socket until it closes. */
 function responsesOf(socket: ReturnType<typeof connect>): Promise<string> {
