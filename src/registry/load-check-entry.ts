@@ -1,7 +1,7 @@
 // The deploy-time load check's child process: runs a new bundle's top level, answers what it
 // exports (see load-check-protocol.ts), and exits. It is a process of its own so that whatever
 // the top level does (a fatal out-of-memory abort, process.exit(), an endless loop) ends this
-// process and never the gateway. module-inspector.ts starts it with a heap cap, no environment
+// process and never the gateway. load-check-child.ts starts it with a heap cap, no environment
 // and a deadline.
 import { writeSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';

@@ -1,7 +1,7 @@
-// The process protocol of the deploy-time load check: what module-inspector.ts (the gateway)
-// hands load-check-entry.ts (a disposable child process) and what the child answers. The request
-// goes in argv; the answers come back as JSON lines on a pipe of their own (ANSWER_FD), which the
-// gateway reads with a byte cap. Node's IPC channel is not used: the parent would buffer whatever
+// The process protocol of the deploy-time load check: what the gateway (module-inspector.ts,
+// through load-check-child.ts) hands load-check-entry.ts (a disposable child process) and what the
+// child answers. The request goes in argv; the answers come back as JSON lines on a pipe of their
+// own (ANSWER_FD), which the gateway reads with a byte cap. Node's IPC channel is not used: the parent would buffer whatever
 // the child sends on it, without a bound, before it could look at it.
 import type { SerializedError } from '../errors.js';
 import type { CodeRef, LoadReport } from '../runtime/protocol.js';

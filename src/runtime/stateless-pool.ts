@@ -66,6 +66,11 @@ export class StatelessPool {
   /** Each live worker's side channel, by thread id. */
   readonly #ports = new Map<number, MessagePort>();
   #closing: Promise<void> | undefined;
+  /**
+   * Task attempts not yet answered, by tier: those not running wait for a thread. (Piscina's
+   * queueSize misses a task handed to a thread that is still starting.)
+   */
+  readonly #inFlight = new Map<Piscina, number>();
   /** Task attempts not yet answered; close() waits for them. */
   #unsettled = 0;
   #onIdle: (() => void) | undefined;
@@ -92,6 +97,7 @@ export class StatelessPool {
     const envelope: TaskEnvelope = { seq, deadlineAt, task };
     // Counted until answered; a re-run is counted before its first attempt is uncounted.
     this.#unsettled++;
+    this.#inFlight.set(tier, (this.#inFlight.get(tier) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       let answered = false;
       let graceTimer: NodeJS.Timeout | undefined;
@@ -103,6 +109,7 @@ export class StatelessPool {
         answered = true;
         options.signal?.removeEventListener('abort', onCancel);
         settle();
+        this.#inFlight.set(tier, this.#inFlight.get(tier)! - 1);
         this.#settled();
       };
       // Stops the thread running the task, if it runs now (Piscina replaces the thread).
@@ -177,9 +184,9 @@ export class StatelessPool {
         depth,
         threads: tier.threads.length,
         busy,
-        queued: tier.queueSize,
+        queued: Math.max(0, (this.#inFlight.get(tier) ?? 0) - busy),
         completed: tier.completed,
-        saturated: tier.queueSize > 0 && busy >= this.#options.maxThreads,
+        saturated: busy >= this.#options.maxThreads && (this.#inFlight.get(tier) ?? 0) > busy,
       };
     });
   }

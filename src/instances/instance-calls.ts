@@ -1,0 +1,128 @@
+// Method calls on instances: running one on the instance's thread, bounded by its function's
+// timeoutMs, and recording a synchronous one (or a constructor) with its outcome and logs. Calls
+// do not take the instance's mutex: the thread's mailbox orders them. What a call logs or throws
+// is redacted of the function's secrets before anyone sees it.
+import { redactError, redactLogs, type FunctionSecrets } from '../common/secret-redaction.js';
+import { WispError } from '../errors.js';
+import type { CallSummary } from '../invocations/call-summary.js';
+import type { LoggedInstanceOutcome } from '../runtime/protocol.js';
+import { TaskFailure } from '../runtime/task-failure.js';
+import type { InstanceRecord, LogEntry } from '../store/records.js';
+import { fromCallFailure, fromThreadFailure } from './instance-errors.js';
+import { runningThread, type LiveInstances } from './live-instances.js';
+
+/** How a method call ended, with what it logged (redacted); a failed call is a report, not a throw. */
+export type MethodReport = { ok: true; json: string; logs: LogEntry[] } | { ok: false; error: WispError; logs: LogEntry[] };
+
+export interface MethodCallOptions {
+  /** Instances the caller is itself running inside (a ctx.instance() call from an instance). */
+  chain?: string[];
+  /** Numbers the call's log lines: the attempt of an asynchronous invocation. */
+  attempt?: number;
+}
+
+export interface InstanceCallsOptions {
+  /** The function's secrets, to redact from what its methods log and throw; undefined: none. */
+  secrets: (fn: string) => FunctionSecrets | undefined;
+  /** Where synchronous method calls and constructors are recorded (in memory, with their logs). */
+  record?: ((call: CallSummary) => void) | undefined;
+}
+
+/** The logs with the function's secrets redacted; as they are when it has none. */
+const redacted = (logs: LogEntry[], secrets: FunctionSecrets | undefined) => (secrets ? redactLogs(logs, secrets.redact) : logs);
+
+export class InstanceCalls {
+  readonly #o: InstanceCallsOptions;
+  readonly #instances: LiveInstances;
+
+  constructor(options: InstanceCallsOptions, instances: LiveInstances) {
+    this.#o = options;
+    this.#instances = instances;
+  }
+
+  /** Calls a method; resolves to its result as JSON text. `chain`: instances the caller waits in. */
+  async call(id: string, method: string, args: unknown[], chain: string[] = []): Promise<string> {
+    const report = await this.#call(id, method, args, { chain });
+    if (!report.ok) throw report.error;
+    return report.json;
+  }
+
+  /** Calls a method and reports how it went, with what it logged; never throws a WispError. */
+  async run(id: string, method: string, args: unknown[], options: MethodCallOptions = {}): Promise<MethodReport> {
+    try {
+      return await this.#call(id, method, args, options);
+    } catch (err) {
+      if (err instanceof WispError) return { ok: false, error: err, logs: [] };
+      throw err;
+    }
+  }
+
+  /**
+   * A synchronous call from the API: recorded under `invocationId` with its result or error and
+   * its logs, where synchronous function calls are (in memory), then answered like call().
+   */
+  async callRecorded(id: string, method: string, args: unknown[], invocationId: string): Promise<string> {
+    const startedAt = Date.now();
+    const record = this.#instances.find(id)?.record;
+    const report = await this.run(id, method, args);
+    if (record) this.#record(invocationId, record, method, startedAt, report);
+    if (!report.ok) throw report.error;
+    return report.json;
+  }
+
+  /**
+   * Follows a constructor's run, to record it under `invocationId` (none: it is not recorded) like
+   * a call: `onLogs` takes what it wrote to console.* (redacted here), `done` how it ended.
+   */
+  constructorRun(fn: string, record: InstanceRecord, invocationId: string | undefined): { onLogs: (lines: LogEntry[]) => void; done: (error: WispError | null) => void } {
+    const startedAt = Date.now();
+    let logs: LogEntry[] = [];
+    return {
+      onLogs: (lines) => {
+        logs = redacted(lines, this.#o.secrets(fn));
+      },
+      done: (error) => {
+        if (invocationId !== undefined) this.#record(invocationId, record, 'constructor', startedAt, error ? { ok: false, error, logs } : { ok: true, json: 'null', logs });
+      },
+    };
+  }
+
+  #record(invocationId: string, record: InstanceRecord, method: string, startedAt: number, report: MethodReport): void {
+    this.#o.record?.({
+      id: invocationId,
+      function: record.function,
+      version: record.version,
+      mode: 'sync',
+      input: null,
+      parentId: null,
+      startedAt,
+      finishedAt: Date.now(),
+      resultJson: report.ok ? report.json : null,
+      error: report.ok ? null : report.error,
+      logs: report.logs,
+      instance: record.id,
+      method,
+    });
+  }
+
+  async #call(id: string, method: string, args: unknown[], { chain = [], attempt = 1 }: MethodCallOptions): Promise<MethodReport> {
+    const live = this.#instances.get(id);
+    if (chain.includes(id)) {
+      throw new WispError('CALL_CYCLE', `instance ${id} is already waiting in this call chain (${[...chain, id].join(' → ')}); calling it would wait on itself`);
+    }
+    const thread = runningThread(live);
+    let outcome: LoggedInstanceOutcome<string>;
+    try {
+      outcome = await thread.call(method, args, chain, live.timeoutMs, attempt);
+    } catch (err) {
+      throw err instanceof TaskFailure ? fromThreadFailure(err, id, `method ${method}`) : err;
+    }
+    // A method that logs or throws a secret must not show it (as for stateless calls).
+    const secrets = this.#o.secrets(live.record.function);
+    const logs = redacted(outcome.logs, secrets);
+    if (!outcome.ok) {
+      return { ok: false, error: fromCallFailure(secrets ? { ...outcome, error: redactError(outcome.error, secrets.redact) } : outcome, id, method), logs };
+    }
+    return { ok: true, json: outcome.value, logs };
+  }
+}
