@@ -94,6 +94,7 @@ export class InstanceCalls {
       version: record.version,
       mode: 'sync',
       input: null,
+      inputBytes: 0,
       parentId: null,
       startedAt,
       finishedAt: Date.now(),

@@ -12,6 +12,8 @@ export interface CallSummary {
   version: number;
   mode: 'sync' | 'nested';
   input: unknown;
+  /** What the input is charged in the call history: its size as the calling worker measured it. */
+  inputBytes: number;
   parentId: string | null;
   startedAt: number;
   finishedAt: number;

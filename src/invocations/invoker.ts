@@ -61,7 +61,7 @@ export class Invoker {
   async invoke(name: string, input: unknown, options: CallOptions): Promise<string> {
     const startedAt = Date.now();
     const report = await this.call(name, input, options);
-    this.#record('sync', name, null, options, startedAt, report, null);
+    this.#record('sync', name, null, 0, options, startedAt, report, null);
     if (!report.ok) throw report.error;
     return report.json;
   }
@@ -94,12 +94,12 @@ export class Invoker {
       depth > this.#o.maxDepth
         ? { ok: false, version: null, error: new WispError('NESTING_TOO_DEEP', `ctx.invoke() calls nest at most ${this.#o.maxDepth} deep; "${parent.function}" at depth ${parent.depth} called "${request.name}"`), retriable: false, logs: [] }
         : await this.call(request.name, request.input, options);
-    this.#record('nested', request.name, request.input, options, startedAt, report, parent.invocationId);
+    this.#record('nested', request.name, request.input, request.inputBytes ?? 0, options, startedAt, report, parent.invocationId);
     if (report.ok) return { ok: true, value: report.json };
     return { ok: false, phase: 'handler', error: { name: 'WispError', code: report.error.code, message: report.error.message } };
   }
 
-  #record(mode: CallSummary['mode'], name: string, input: unknown, options: CallOptions, startedAt: number, report: CallReport, parentId: string | null): void {
+  #record(mode: CallSummary['mode'], name: string, input: unknown, inputBytes: number, options: CallOptions, startedAt: number, report: CallReport, parentId: string | null): void {
     // One flat object on the hot path; the full record is built only if someone reads it.
     this.#o.record(
       {
@@ -108,6 +108,7 @@ export class Invoker {
         version: report.version?.version ?? 0,
         mode,
         input,
+        inputBytes,
         parentId,
         startedAt,
         finishedAt: Date.now(),
@@ -130,7 +131,7 @@ export class Invoker {
       const options = { invocationId };
       const report = await this.#run(version, options, (code, meta) => this.#o.pool.run({ kind: 'fetch', code, meta, request }, this.#runOptions(version, options)));
       const recorded: CallReport = report.ok ? { ...report, json: 'null' } : report;
-      this.#record('sync', name, null, options, startedAt, recorded, null);
+      this.#record('sync', name, null, 0, options, startedAt, recorded, null);
       if (!report.ok) throw report.error;
       return { kind: 'response', response: report.json };
     }

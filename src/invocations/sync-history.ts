@@ -4,16 +4,14 @@
 import { LRUCache } from 'lru-cache';
 import type { InvocationRecord, LogEntry } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
-import { jsonSizeAtLeast } from '../runtime/json-size.js';
 
 /**
  * A summary's size in the cache: everything it holds is charged (its input, result, error and
  * logs) plus a fixed overhead, so no mix of calls can hold more than the budget. The input of a
- * nested call is measured by a walk that stops at the budget; the rest is text already.
+ * nested call comes measured by the worker that sent it; the rest is text already.
  */
-function sizeOf(call: CallSummary, maxBytes: number): number {
-  let size = 512 + (call.resultJson?.length ?? 0);
-  if (call.input !== null && call.input !== undefined) size += jsonSizeAtLeast(call.input, maxBytes);
+function sizeOf(call: CallSummary): number {
+  let size = 512 + (call.resultJson?.length ?? 0) + call.inputBytes;
   if (call.error) size += call.error.message.length + extensionSize(call.error.extensions);
   for (const line of call.logs) size += line.message.length + 64;
   return size;
@@ -38,7 +36,7 @@ export class SyncHistory {
   constructor(maxBytes: number) {
     this.#calls = new LRUCache<string, CallSummary>({
       maxSize: maxBytes,
-      sizeCalculation: (call) => sizeOf(call, maxBytes),
+      sizeCalculation: sizeOf,
       dispose: (call) => this.#forgetChild(call),
     });
   }

@@ -17,15 +17,16 @@ type Unnumbered<R> = R extends unknown ? Omit<R, 'seq'> : never;
 
 export class GatewayClient {
   readonly #post: (request: GatewayRequest) => void;
-  readonly #inputLimit: () => number;
+  readonly #inputLimit: (() => number) | undefined;
   readonly #waiting = new Map<number, Pending>();
   #nextSeq = 0;
 
   /**
    * `inputLimit` bounds what one call may send (its input, or its arguments): measured here, so
-   * a call too large to send is refused before the gateway thread copies it.
+   * a call too large to send is refused before the gateway thread copies it. Without one,
+   * nothing is measured.
    */
-  constructor(post: (request: GatewayRequest) => void, inputLimit: () => number = () => Infinity) {
+  constructor(post: (request: GatewayRequest) => void, inputLimit?: () => number) {
     this.#post = post;
     this.#inputLimit = inputLimit;
   }
@@ -44,19 +45,31 @@ export class GatewayClient {
   }
 
   #request(request: Unnumbered<GatewayRequest>): Promise<unknown> {
-    const limit = this.#inputLimit();
-    const sent = request.kind === 'invoke' ? request.input : request.args;
-    if (jsonSizeAtLeast(sent, limit) > limit) {
-      const what = request.kind === 'invoke' ? `the input of ctx.invoke("${request.name}")` : `the arguments of ${request.method}()`;
-      const verb = request.kind === 'invoke' ? 'is' : 'are';
-      const error = Object.assign(new RangeError(`${what} ${verb} larger than the ${limit}-byte limit`), { code: 'PAYLOAD_TOO_LARGE' });
-      return Promise.reject(error);
+    if (this.#inputLimit) {
+      const refused = this.#measure(request, this.#inputLimit());
+      if (refused) return Promise.reject(refused);
     }
     return new Promise((resolve, reject) => {
       const seq = ++this.#nextSeq;
       this.#waiting.set(seq, { resolve, reject });
       this.#post({ ...request, seq } as GatewayRequest);
     });
+  }
+
+  /**
+   * The error for a call too large to send; otherwise records a ctx.invoke() input's size on the
+   * request, so the gateway charges its call history without walking the input again.
+   */
+  #measure(request: Unnumbered<GatewayRequest>, limit: number): Error | undefined {
+    const sent = request.kind === 'invoke' ? request.input : request.args;
+    const size = jsonSizeAtLeast(sent, limit);
+    if (size > limit) {
+      const what = request.kind === 'invoke' ? `the input of ctx.invoke("${request.name}")` : `the arguments of ${request.method}()`;
+      const verb = request.kind === 'invoke' ? 'is' : 'are';
+      return Object.assign(new RangeError(`${what} ${verb} larger than the ${limit}-byte limit`), { code: 'PAYLOAD_TOO_LARGE' });
+    }
+    if (request.kind === 'invoke') request.inputBytes = size;
+    return undefined;
   }
 
   settle(seq: number, outcome: InstanceOutcome<string>): void {

@@ -8,8 +8,7 @@
 // with the outcome; nothing user code prints with it reaches the gateway's stdout.
 import { parentPort } from 'node:worker_threads';
 import { deserialize, serialize } from 'node:v8';
-import { serializeError } from '../errors.js';
-import { resultJson } from './result-json.js';
+import { fail as failure, toJson as toJsonOutcome } from './task-outcome.js';
 import { watchOffHeapMemory } from './memory-watchdog.js';
 import { captureConsole, LogBuffer, withLogs } from './log-capture.js';
 import { stateSizeAtLeast } from './checkpoint-size.js';
@@ -48,11 +47,7 @@ captureConsole();
 // opened below (per call, and for the constructor) take precedence over this one.
 const stray = new LogBuffer(0, 0);
 
-function fail(phase: InstanceFailurePhase, err: unknown): Failure {
-  const error = serializeError(err);
-  if (loaded && error.stack) error.stack = loaded.stacks.map(error.stack);
-  return { ok: false, phase, error };
-}
+const fail = (phase: InstanceFailurePhase, err: unknown): Failure => failure(phase, err, loaded);
 
 // The chain of the call running now. Calls run one at a time, so one variable is enough.
 let currentChain: string[] = [];
@@ -104,10 +99,7 @@ function isPublicMethodName(name: string): boolean {
   return !name.startsWith('_') && !name.startsWith('#') && !NOT_METHODS.has(name);
 }
 
-function toJson(value: unknown): InstanceOutcome<string> {
-  const encoded = resultJson(value, start.resultBytes);
-  return encoded.ok ? { ok: true, value: encoded.json } : fail('result', encoded.error);
-}
+const toJson = (value: unknown): InstanceOutcome<string> => toJsonOutcome(value, start.resultBytes, loaded);
 
 /** Runs `fn` with console output captured into a bounded buffer that comes back with its outcome. */
 async function logged<T>(attempt: number, fn: () => Promise<InstanceOutcome<T>>): Promise<LoggedInstanceOutcome<T>> {

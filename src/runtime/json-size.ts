@@ -17,8 +17,9 @@ const MAX_DEPTH = 200;
 export function jsonSizeAtLeast(value: unknown, limit: number): number {
   let total = 0;
   // The objects on the path to the one visited: a cycle is JSON.stringify's to refuse (with
-  // its own error), not a size to count until the limit.
-  const ancestors = new Set<object>();
+  // its own error), not a size to count until the limit. A stack, not a Set: paths are short,
+  // and most values walked are a few fields, where a Set per call would cost more than the walk.
+  const ancestors: object[] = [];
   const visit = (v: unknown, depth: number): void => {
     if (total > limit) return;
     switch (typeof v) {
@@ -40,7 +41,7 @@ export function jsonSizeAtLeast(value: unknown, limit: number): number {
       total += 4;
       return;
     }
-    if (depth > MAX_DEPTH || ancestors.has(v)) return;
+    if (depth > MAX_DEPTH || ancestors.includes(v)) return;
     if (ArrayBuffer.isView(v)) {
       // A Buffer becomes {"type":"Buffer","data":[…]}, a typed array {"0":…}: two bytes or more
       // an element. Counted without calling Buffer#toJSON, which would build that array.
@@ -53,13 +54,13 @@ export function jsonSizeAtLeast(value: unknown, limit: number): number {
     }
     const object = v as Record<string, unknown>;
     if (typeof object.toJSON === 'function') {
-      ancestors.add(object);
+      ancestors.push(object);
       visit((object.toJSON as (key: string) => unknown)(''), depth + 1);
-      ancestors.delete(object);
+      ancestors.pop();
       return;
     }
     total += 2;
-    ancestors.add(object);
+    ancestors.push(object);
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length && total <= limit; i++) {
         total += 1;
@@ -73,7 +74,7 @@ export function jsonSizeAtLeast(value: unknown, limit: number): number {
         visit(object[key], depth + 1);
       }
     }
-    ancestors.delete(object);
+    ancestors.pop();
   };
   visit(value, 0);
   return total > limit ? limit + 1 : total;

@@ -6,16 +6,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import { jsonSizeAtLeast } from './json-size.js';
+import type { Culprit } from './protocol.js';
 import type { LogEntry } from '../store/records.js';
 
 type Level = LogEntry['level'];
 
 /** The call a scope belongs to. Timers and promises made in it keep it (AsyncLocalStorage). */
-export interface TaskOwner {
+export interface TaskOwner extends Culprit {
   seq: number;
-  function: string;
-  version: number;
-  invocationId: string;
 }
 
 const LEVELS: readonly Level[] = ['debug', 'info', 'log', 'warn', 'error', 'trace'];

@@ -111,6 +111,8 @@ export interface NestedInvokeRequest {
   seq: number;
   name: string;
   input: unknown;
+  /** A lower bound of the input's JSON size, measured in the worker (see json-size.ts). */
+  inputBytes?: number;
   parent: InvocationMeta;
 }
 

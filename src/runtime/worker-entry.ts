@@ -116,7 +116,7 @@ async function runTask(seq: number, task: WorkerTask): Promise<TaskResults[keyof
   }
   const { meta } = task;
   const owner: TaskOwner = { seq, function: meta.function, version: meta.version, invocationId: meta.invocationId };
-  last = { digest: task.code.digest, culprit: { function: meta.function, version: meta.version, invocationId: meta.invocationId } };
+  last = { digest: task.code.digest, culprit: owner };
   const logs = new LogBuffer(meta.attempt, settings.logBytes, owner);
   logBuffers.set(seq, logs);
   // A fault raised from this call's callbacks ends it (see worker-faults.ts).

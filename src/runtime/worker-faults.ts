@@ -13,10 +13,6 @@ import type { Culprit, FailurePhase, RetireNotice } from './protocol.js';
 /** How a running call is failed from outside its own await chain. */
 export type FailCall = (phase: FailurePhase, error: SerializedError) => void;
 
-function culpritOf(owner: TaskOwner | undefined): Culprit | null {
-  return owner ? { function: owner.function, version: owner.version, invocationId: owner.invocationId } : null;
-}
-
 function describe(culprit: Culprit | null): string {
   return culprit ? `function "${culprit.function}" version ${culprit.version} (invocation ${culprit.invocationId})` : 'code outside any call';
 }
@@ -52,7 +48,7 @@ export class WorkerFaults {
   /** A running call held too much memory: it fails as crashed, and the thread goes. */
   memory(owner: TaskOwner, message: string): void {
     this.#running.get(owner.seq)?.('memory', { name: 'Error', message: `${message}; the worker was recycled` });
-    this.retire(`${describe(culpritOf(owner))} ${message}`, culpritOf(owner));
+    this.retire(`${describe((owner ?? null))} ${message}`, (owner ?? null));
   }
 
   /** Asks the gateway to stop this thread once it runs nothing; later tasks are turned away. */
@@ -73,6 +69,6 @@ export class WorkerFaults {
     const fail = owner && this.#running.get(owner.seq);
     if (fail) fail('uncaught', error);
     const when = fail ? '' : ' after its call had ended';
-    this.retire(`${describe(culpritOf(owner))} ${how}${when}: ${error.name}: ${error.message}`, culpritOf(owner));
+    this.retire(`${describe((owner ?? null))} ${how}${when}: ${error.name}: ${error.message}`, (owner ?? null));
   }
 }

@@ -5,12 +5,15 @@
 import t from 'tap';
 import { SyncHistory } from '../../dist/invocations/sync-history.js';
 import { WispError } from '../../dist/errors.js';
+import { jsonSizeAtLeast } from '../../dist/runtime/json-size.js';
 import type { CallSummary } from '../../dist/invocations/call-summary.js';
 
 const BUDGET = 4 * 2 ** 20;
 
+/** A nested call's summary, its input measured as the calling worker measures it. */
 function call(id: number, parts: Partial<CallSummary>): CallSummary {
-  return { id: `c${id}`, function: 'f', version: 1, mode: 'nested', input: null, parentId: null, startedAt: 0, finishedAt: 1, resultJson: null, error: null, logs: [], ...parts };
+  const input = parts.input ?? null;
+  return { id: `c${id}`, function: 'f', version: 1, mode: 'nested', parentId: null, startedAt: 0, finishedAt: 1, resultJson: null, error: null, logs: [], ...parts, input, inputBytes: jsonSizeAtLeast(input, Infinity) };
 }
 
 t.test('errors, inputs, results and logs all count against the budget', async (t) => {
