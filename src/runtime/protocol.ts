@@ -54,7 +54,6 @@ export interface WireResponse {
 }
 
 export type WorkerTask =
-  | { kind: 'load'; code: CodeRef }
   | { kind: 'invoke'; code: CodeRef; meta: InvocationMeta; input: unknown }
   | { kind: 'fetch'; code: CodeRef; meta: InvocationMeta; request: WireRequest }
   | { kind: 'stats' };
@@ -96,7 +95,6 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; phase: FailurePha
 export type LoggedOutcome<T> = Outcome<T> & { logs: LogEntry[] };
 
 export interface TaskResults {
-  load: Outcome<LoadReport>;
   /** The handler's return value as JSON text. */
   invoke: LoggedOutcome<string>;
   fetch: LoggedOutcome<WireResponse>;

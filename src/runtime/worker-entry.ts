@@ -107,13 +107,6 @@ async function runTask(seq: number, task: WorkerTask): Promise<TaskResults[keyof
   if (task.kind === 'stats') {
     return { cachedModules: modules.size, cachedBytes: modules.calculatedSize, heapUsedBytes: process.memoryUsage().heapUsed };
   }
-  if (task.kind === 'load') {
-    try {
-      return { ok: true, value: modules.get(task.code).report };
-    } catch (err) {
-      return fail('load', err);
-    }
-  }
   const { meta } = task;
   const owner: TaskOwner = { seq, function: meta.function, version: meta.version, invocationId: meta.invocationId };
   last = { digest: task.code.digest, culprit: owner };
