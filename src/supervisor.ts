@@ -57,20 +57,20 @@ export class Supervisor {
 
   #start(): void {
     this.#startedAt = Date.now();
-    let ready = false;
     const env = this.#port === undefined ? this.#o.env : { ...this.#o.env, WISP_PORT: String(this.#port) };
     const child = fork(GATEWAY_FILE, [], { env, stdio: 'inherit', execArgv: process.execArgv });
     this.#child = child;
     child.on('message', (message: GatewayReady) => {
       if (message?.kind !== 'ready') return;
-      ready = true;
       this.#port = message.port;
     });
     child.on('exit', (code, signal) => {
       if (this.#stopping || code === 0) return this.#onExit?.(code ?? 1);
       const how = signal ? `signal ${signal}` : `exit code ${code}`;
-      // A gateway that never got to listen (bad config, port taken) would only fail again.
-      if (!ready) {
+      // A first gateway that never got to listen (bad config, port taken) would only fail again.
+      // A later one may die before it listens for the same reason its predecessor died (it
+      // recovers interrupted invocations first): that is a crash to back off from, not a config.
+      if (this.#port === undefined) {
         this.#o.log('error', `the gateway stopped before it was ready (${how}); not restarting it`);
         return this.#onExit?.(code ?? 1);
       }
