@@ -10,10 +10,12 @@ import { groupRoutes } from './gateway/group-routes.js';
 import { instanceRoutes } from './gateway/instance-routes.js';
 import { invokeRoutes } from './gateway/invoke-routes.js';
 import { invocationRoutes } from './gateway/invocation-routes.js';
-import { answerFrameworkError, installProblemHandlers, MAX_PATH_SEGMENT } from './gateway/problem.js';
+import { AllowedMethods } from './gateway/allowed-methods.js';
+import { answerFrameworkError, installProblemHandlers, ROUTER_OPTIONS } from './gateway/problem.js';
 import { rawHttpRoutes } from './gateway/raw-http-routes.js';
 import type { Services } from './gateway/services.js';
 import { systemRoutes } from './gateway/system-routes.js';
+import { schemaController } from './gateway/validators.js';
 import { GroupManager } from './groups/group-manager.js';
 import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
@@ -38,7 +40,7 @@ import { triggerRoutes } from './gateway/trigger-routes.js';
 import { FileBlobStore } from './store/blob-store.js';
 import { TokenTable } from './auth/tokens.js';
 import { installAccessGate } from './gateway/access-gate.js';
-import { answerClientError } from './gateway/client-errors.js';
+import { answerClientError, refuseConnect } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
 import { registerProtections } from './gateway/protections.js';
 import { WispMetrics } from './metrics/wisp-metrics.js';
@@ -221,17 +223,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // shutdown.ts answers requests that come in while Wisp drains, as problem details.
     return503OnClosing: false,
     // Group names may be 128 characters; find-my-way's default of 100 would refuse valid ones.
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_SEGMENT },
+    routerOptions: ROUTER_OPTIONS,
     // URLs the router cannot take apart (bad percent-encoding, an overlong segment).
     frameworkErrors: answerFrameworkError,
-    // Unknown fields are refused with a message, not silently dropped: a typo should not pass.
-    // No scalar turns into a one-element array either (Fastify's default is coerceTypes: 'array').
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true } },
+    schemaController,
   });
+  app.server.on('connect', refuseConnect);
   const routes: RouteEntry[] = [];
+  const allowed = new AllowedMethods();
   app.decorate('wispRoutes', routes);
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+    for (const method of [route.method].flat()) {
+      routes.push({ method, url: route.url });
+      allowed.add(method, route.url);
+    }
   });
 
   // Deploy-time load checks run in child processes; closing kills those still running.
@@ -261,7 +266,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     metricsOpen: config.auth.metricsOpen,
     isPublicFunction: (name) => services.registry.isPublic(name),
   });
-  installProblemHandlers(app);
+  installProblemHandlers(app, allowed);
   await registerProtections(app, config);
   await app.register(docsRoutes);
   await app.register(systemRoutes, services);

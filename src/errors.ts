@@ -23,6 +23,7 @@ export const catalogue = {
   FUNCTION_NOT_FOUND: { status: 404, title: 'No such function', origin: 'user' },
   VERSION_NOT_FOUND: { status: 404, title: 'No such function version', origin: 'user' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route', origin: 'user' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'The route does not take that method', origin: 'user' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large', origin: 'user' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The content type is not supported', origin: 'user' },
   CONCURRENCY_LIMIT: { status: 429, title: 'The function is at its concurrency limit', origin: 'user' },

@@ -7,6 +7,7 @@ import type { VersionRecord } from '../store/records.js';
 import { useJsonParser } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import { answerError } from './problem.js';
+import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 import { readDeployBody, registerUploadParsers } from './upload.js';
 
@@ -49,11 +50,10 @@ function uploadErrors(uploadBytes: number) {
     );
 }
 
-export async function functionRoutes(app: FastifyInstance, { registry, env, config }: Services): Promise<void> {
-  useJsonParser(app);
+/** The deploy route, in a scope of its own: it takes code of any type, the others take JSON. */
+async function deployRoute(app: FastifyInstance, { registry, env, config }: Services): Promise<void> {
   await registerUploadParsers(app, config.limits.uploadBytes);
   checkFunctionNames(app);
-
   const deployOptions = { bodyLimit: config.limits.uploadBytes, schema: { params: nameParams }, errorHandler: uploadErrors(config.limits.uploadBytes) };
   app.put<NameParams>('/v1/functions/:name', deployOptions, async (request, reply) => {
     const { upload, config: deployConfig } = await readDeployBody(request.params.name, request);
@@ -62,6 +62,13 @@ export async function functionRoutes(app: FastifyInstance, { registry, env, conf
     if (envChanges) env.apply(version.name, envChanges);
     return reply.code(201).header('location', `/v1/functions/${version.name}`).send(versionView(version));
   });
+}
+
+export async function functionRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const { registry, env } = services;
+  await app.register(deployRoute, services);
+  useJsonParser(app);
+  checkFunctionNames(app);
 
   app.get('/v1/functions', async () => ({ functions: registry.list().map(functionView) }));
 
@@ -76,15 +83,7 @@ export async function functionRoutes(app: FastifyInstance, { registry, env, conf
   app.patch<NameParams & { Body: { activeVersion: number } }>(
     '/v1/functions/:name',
     {
-      schema: {
-        params: nameParams,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['activeVersion'],
-          properties: { activeVersion: { type: 'integer', minimum: 1 } },
-        },
-      },
+      schema: { params: nameParams, ...requestSchemas('/v1/functions/{name}', 'patch') },
     },
     async (request) => functionView(registry.rollback(request.params.name, request.body.activeVersion)),
   );

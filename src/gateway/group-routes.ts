@@ -1,54 +1,19 @@
 // Groups: /v1/groups[/{name}[/suspend|/resume]].
 import type { FastifyInstance } from 'fastify';
 import type { CreateGroupRequest } from '../groups/group-manager.js';
-import { instanceNamePattern, resourceSchema } from './instance-routes.js';
 import { useJsonParser } from './json-body.js';
+import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 
-const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: instanceNamePattern } }, required: ['name'] } as const;
-
-const createSchema = {
-  body: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['name', 'instances'],
-    properties: {
-      name: { type: 'string', pattern: instanceNamePattern },
-      instances: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 1000,
-        items: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['function'],
-          properties: {
-            function: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
-            class: { type: 'string', minLength: 1 },
-            args: { type: 'array' },
-            name: { type: 'string', pattern: instanceNamePattern },
-            resources: resourceSchema,
-          },
-        },
-      },
-      policy: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          onMemberFailure: { enum: ['fail', 'restart'] },
-          maxRestarts: { type: 'integer', minimum: 0, maximum: 1000 },
-        },
-      },
-    },
-  },
-} as const;
+// As openapi.yaml's GroupName.
+const nameParams = { type: 'object', properties: { name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' } }, required: ['name'] } as const;
 
 type NameParams = { Params: { name: string } };
 
 export async function groupRoutes(app: FastifyInstance, { groups }: Services): Promise<void> {
   useJsonParser(app);
 
-  app.post<{ Body: CreateGroupRequest }>('/v1/groups', { schema: createSchema }, async (request, reply) => {
+  app.post<{ Body: CreateGroupRequest }>('/v1/groups', { schema: requestSchemas('/v1/groups', 'post') }, async (request, reply) => {
     const group = await groups.create(request.body);
     reply.header('location', `/v1/groups/${group.name}`);
     return reply.code(201).send(group);

@@ -8,6 +8,7 @@ import { accepted, submitHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import { INVOCATION_ID_HEADER } from './invoke-routes.js';
+import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 
 const idParams = {
@@ -16,36 +17,9 @@ const idParams = {
   required: ['id'],
 } as const;
 
-export const resourceSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    cpu: { type: 'integer', minimum: 0 },
-    memory: { type: 'integer', minimum: 16 },
-    custom: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
-  },
-} as const;
-
-export const instanceNamePattern = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
-
 const createSchema = {
   params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-  body: {
-    anyOf: [
-      { type: 'null' },
-      {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          class: { type: 'string', minLength: 1 },
-          args: { type: 'array' },
-          name: { type: 'string', pattern: instanceNamePattern },
-          resources: resourceSchema,
-          maxRestarts: { type: 'integer', minimum: 0, maximum: 1000 },
-        },
-      },
-    ],
-  },
+  ...requestSchemas('/v1/functions/{name}/instances', 'post'),
 } as const;
 
 type IdParams = { Params: { id: string } };
@@ -68,17 +42,7 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
   app.get<{ Querystring: InstanceFilter }>(
     '/v1/instances',
     {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            function: { type: 'string' },
-            group: { type: 'string' },
-            status: { enum: ['starting', 'running', 'suspended', 'failed', 'terminated'] },
-          },
-        },
-      },
+      schema: requestSchemas('/v1/instances', 'get'),
     },
     async (request) => ({ instances: instances.list(request.query) }),
   );
@@ -98,7 +62,8 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
     {
       schema: {
         params: { type: 'object', properties: { id: idParams.properties.id, method: { type: 'string', maxLength: 256 } }, required: ['id', 'method'] },
-        querystring: { type: 'object', additionalProperties: false, properties: { async: { type: 'boolean' } } },
+        // The body is checked below, to say "a JSON array of the arguments" rather than Ajv's words.
+        querystring: requestSchemas('/v1/instances/{id}/methods/{method}', 'post').querystring,
       },
     },
     async (request, reply) => {

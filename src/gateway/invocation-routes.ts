@@ -2,15 +2,13 @@
 // again, and read the logs and call tree of any invocation by id at /v1/invocations/{id}.
 import type { FastifyInstance } from 'fastify';
 import type { InvocationQuery } from '../store/invocation-store.js';
-import type { InvocationStatus } from '../store/records.js';
 import { accepted, submitHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { runFunctionSchema, type RunFunctionRoute } from './invoke-routes.js';
 import { checkFunctionNames } from './name-check.js';
+import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 import { streamInvocationEvents } from './invocation-events-stream.js';
-
-const STATUSES: InvocationStatus[] = ['queued', 'running', 'retrying', 'succeeded', 'failed', 'cancelled'];
 
 const idParams = {
   type: 'object',
@@ -37,18 +35,7 @@ export async function invocationRoutes(app: FastifyInstance, { invocations, conf
   app.get<{ Querystring: Omit<InvocationQuery, 'limit'> & { limit?: number } }>(
     '/v1/invocations',
     {
-      schema: {
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            function: { type: 'string' },
-            status: { enum: STATUSES },
-            limit: { type: 'integer', minimum: 1, maximum: 1000 },
-            before: { type: 'string', maxLength: 64 },
-          },
-        },
-      },
+      schema: requestSchemas('/v1/invocations', 'get'),
     },
     async (request) => ({ invocations: invocations.list({ ...request.query, limit: request.query.limit ?? 100 }) }),
   );
@@ -58,7 +45,7 @@ export async function invocationRoutes(app: FastifyInstance, { invocations, conf
     {
       schema: {
         params: idParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { wait: { type: 'number', minimum: 0, maximum: config.invocations.maxWaitSeconds } } },
+        querystring: requestSchemas('/v1/invocations/{id}', 'get', { query: { wait: { maximum: config.invocations.maxWaitSeconds } } }).querystring,
       },
     },
     async (request) => {

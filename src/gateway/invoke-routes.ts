@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
+import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 
 export const INVOCATION_ID_HEADER = 'x-invocation-id';
@@ -10,7 +11,7 @@ export const INVOCATION_ID_HEADER = 'x-invocation-id';
 /** A call to a function, now or queued: its name, and `?version=N` to pick a version. */
 export const runFunctionSchema = {
   params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-  querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'integer', minimum: 1 } } },
+  querystring: requestSchemas('/v1/functions/{name}/invoke', 'post').querystring,
 } as const;
 
 export type RunFunctionRoute = { Params: { name: string }; Querystring: { version?: number } };

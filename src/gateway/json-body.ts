@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { WispError } from '../errors.js';
 
@@ -17,18 +17,29 @@ export function parseJson(text: string): unknown {
   }
 }
 
-const jsonParser = (_request: unknown, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => {
+/** What `curl -d` sends when no -H 'content-type: application/json' is given. */
+const CURL_DEFAULT_TYPE = 'application/x-www-form-urlencoded';
+
+const jsonParser = (request: FastifyRequest, body: string | Buffer, done: (err: Error | null, body?: unknown) => void): void => {
   try {
     done(null, parseJson(body as string));
   } catch (err) {
-    done(err as Error, undefined);
+    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
+    // Text that is not JSON, sent as something other than JSON: say which type the route reads.
+    if (err instanceof WispError && type !== '' && !JSON_TYPE.test(type)) {
+      done(new WispError('INVALID_JSON', `${err.message} (it was sent as ${type}; this route reads the body as JSON: send Content-Type: application/json)`));
+    } else done(err as Error, undefined);
   }
 };
 
-/** Replaces Fastify's JSON parser in `app`'s scope with parseJson. */
+/**
+ * `app`'s scope reads JSON only: application/json (and +json types) with parseJson, and curl's
+ * default type too, since `curl -d '{"a":1}'` is JSON in all but its label. Any other type is a
+ * 415 that names application/json (problem.ts).
+ */
 export function useJsonParser(app: FastifyInstance): void {
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(JSON_TYPE, { parseAs: 'string' }, jsonParser);
+  app.removeAllContentTypeParsers();
+  for (const type of [JSON_TYPE, CURL_DEFAULT_TYPE]) app.addContentTypeParser(type, { parseAs: 'string' }, jsonParser);
 }
 
 /**

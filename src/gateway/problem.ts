@@ -19,7 +19,8 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
 
 const FRAMEWORK_DETAILS: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'the request body is larger than limits.requestBodyBytes allows',
-  UNSUPPORTED_MEDIA_TYPE: 'this route does not accept that Content-Type; see /docs for the types each route takes',
+  // The routes that answer it read JSON; the deploy and raw HTTP routes take any type.
+  UNSUPPORTED_MEDIA_TYPE: 'this route reads its body as JSON: send Content-Type: application/json',
 };
 
 export function problemType(code: ErrorCode): string {
@@ -68,6 +69,9 @@ export function answerError(err: unknown, request: FastifyRequest, reply: Fastif
 /** The longest URL path segment the router takes (find-my-way's maxParamLength). */
 export const MAX_PATH_SEGMENT = 200;
 
+/** The router's options: Fastify's, and the one that answers 405s (allowed-methods.ts). */
+export const ROUTER_OPTIONS = { ignoreTrailingSlash: true, maxParamLength: MAX_PATH_SEGMENT } as const;
+
 /** Fastify's frameworkErrors: failures before routing, answered like every other error. */
 export function answerFrameworkError(err: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err.code === 'FST_ERR_BAD_URL') return sendProblem(reply, request, new WispError('INVALID_REQUEST', 'the URL path is not valid percent-encoded UTF-8'));
@@ -75,9 +79,21 @@ export function answerFrameworkError(err: Error & { code?: string }, request: Fa
   return answerError(err, request, reply);
 }
 
-export function installProblemHandlers(app: FastifyInstance): void {
+/** Which methods a path takes: allowed-methods.ts. */
+export interface MethodsOfPath {
+  of(path: string): { methods: string[]; hint: string | undefined };
+}
+
+function notFound(request: FastifyRequest, reply: FastifyReply, routes: MethodsOfPath): FastifyReply {
+  const path = request.url.split('?')[0]!;
+  const { methods, hint } = routes.of(path);
+  if (methods.length === 0) return sendProblem(reply, request, new WispError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}; see /docs`));
+  reply.header('allow', methods.join(', '));
+  const detail = `${path} does not take ${request.method}; it takes ${methods.join(', ')}${hint ? `: ${hint}` : ''}`;
+  return sendProblem(reply, request, new WispError('METHOD_NOT_ALLOWED', detail));
+}
+
+export function installProblemHandlers(app: FastifyInstance, routes: MethodsOfPath): void {
   app.setErrorHandler((err, request, reply) => answerError(err, request, reply));
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, new WispError('ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}; see /docs`)),
-  );
+  app.setNotFoundHandler((request, reply) => notFound(request, reply, routes));
 }

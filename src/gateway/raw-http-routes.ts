@@ -10,6 +10,7 @@ import type { Services } from './services.js';
 
 // Set by Node's HTTP server from the body it sends; copying the function's values would lie.
 const HOP_BY_HOP = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+const FORBIDDEN_FETCH_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 function toWireRequest(request: FastifyRequest): WireRequest {
   const headers: [string, string][] = [];
@@ -47,6 +48,9 @@ export async function rawHttpRoutes(app: FastifyInstance, { invoker, config }: S
     return reply.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
   };
 
-  app.all('/fn/:name', handle);
-  app.all('/fn/:name/*', handle);
+  // A fetch Request cannot carry CONNECT, TRACE or TRACK (the Fetch standard forbids them):
+  // those get 405 with the Allow list instead of a function error the function never caused.
+  const method = app.supportedMethods.filter((m) => !FORBIDDEN_FETCH_METHODS.has(m));
+  app.route({ method, url: '/fn/:name', handler: handle });
+  app.route({ method, url: '/fn/:name/*', handler: handle });
 }

@@ -5,50 +5,12 @@ import type { CreateTriggerRequest } from '../triggers/triggers.js';
 import { acceptedHeaders } from './async-submit.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
+import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 
 const TRIGGER_ID = { type: 'string', pattern: '^trg_[0-9a-f]{20}$' } as const;
 const fnParams = { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } as const;
 const triggerParams = { type: 'object', properties: { name: { type: 'string' }, id: TRIGGER_ID }, required: ['name', 'id'] } as const;
-const secret = { type: 'string', minLength: 8, maxLength: 1024 } as const;
-
-const webhookBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'scheme', 'secret'],
-  properties: {
-    type: { const: 'webhook' },
-    scheme: { enum: ['github', 'stripe', 'standard', 'hmac-sha256'] },
-    secret,
-    hmac: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
-        encoding: { enum: ['hex', 'base64'] },
-        prefix: { type: 'string', maxLength: 32 },
-        idHeader: { type: 'string', pattern: '^([A-Za-z0-9-]{1,64})?$' },
-      },
-    },
-  },
-} as const;
-
-const cronBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'schedule'],
-  properties: {
-    type: { const: 'cron' },
-    schedule: { type: 'string', minLength: 9, maxLength: 256 },
-    timezone: { type: 'string', minLength: 1, maxLength: 64 },
-    input: {},
-    overlap: { enum: ['skip', 'allow'] },
-    missed: { enum: ['once', 'skip'] },
-  },
-} as const;
-
-const createBody = { oneOf: [webhookBody, cronBody] } as const;
-
 type FnParams = { Params: { name: string } };
 type TriggerParams = { Params: { name: string; id: string } };
 
@@ -56,7 +18,7 @@ export async function triggerRoutes(app: FastifyInstance, { triggers }: Services
   await app.register(async (api) => {
     treatEveryBodyAsJson(api);
     checkFunctionNames(api);
-    api.post<FnParams & { Body: CreateTriggerRequest }>('/v1/functions/:name/triggers', { schema: { params: fnParams, body: createBody } }, async (request, reply) => {
+    api.post<FnParams & { Body: CreateTriggerRequest }>('/v1/functions/:name/triggers', { schema: { params: fnParams, ...requestSchemas('/v1/functions/{name}/triggers', 'post') } }, async (request, reply) => {
       const trigger = triggers.create(request.params.name, request.body);
       reply.header('location', `/v1/functions/${request.params.name}/triggers/${trigger.id}`);
       return reply.code(201).send(trigger);
@@ -72,10 +34,7 @@ export async function triggerRoutes(app: FastifyInstance, { triggers }: Services
     api.post<TriggerParams & { Body: { secret: string; overlapSeconds?: number } }>(
       '/v1/functions/:name/triggers/:id/rotate',
       {
-        schema: {
-          params: triggerParams,
-          body: { type: 'object', additionalProperties: false, required: ['secret'], properties: { secret, overlapSeconds: { type: 'integer', minimum: 0, maximum: 2_592_000 } } },
-        },
+        schema: { params: triggerParams, ...requestSchemas('/v1/functions/{name}/triggers/{id}/rotate', 'post') },
       },
       async (request) => {
         const { secret: next, overlapSeconds } = request.body;

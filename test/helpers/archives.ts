@@ -34,12 +34,21 @@ export async function tarGz(files: FileTree): Promise<Buffer> {
   }
 }
 
-/** A multipart/form-data body with a `code` file part and an optional `config` field. */
-export function multipartBody(code: Buffer | string, filename: string, config?: string): { payload: Buffer; contentType: string } {
+/** How a `config` part is sent: a plain field (curl -F config=...), with a JSON type, or as a file (curl -F config=@x.json). */
+export type ConfigPart = 'field' | 'json-field' | 'file';
+
+const CONFIG_PART_HEADERS: Record<ConfigPart, string> = {
+  field: 'Content-Disposition: form-data; name="config"',
+  'json-field': 'Content-Disposition: form-data; name="config"\r\nContent-Type: application/json',
+  file: 'Content-Disposition: form-data; name="config"; filename="config.json"\r\nContent-Type: application/json',
+};
+
+/** A multipart/form-data body with a `code` file part and an optional `config` part. */
+export function multipartBody(code: Buffer | string, filename: string, config?: string, configPart: ConfigPart = 'field'): { payload: Buffer; contentType: string } {
   const boundary = '----wisp-test-boundary';
   const parts: Buffer[] = [];
   if (config !== undefined) {
-    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="config"\r\n\r\n${config}\r\n`));
+    parts.push(Buffer.from(`--${boundary}\r\n${CONFIG_PART_HEADERS[configPart]}\r\n\r\n${config}\r\n`));
   }
   parts.push(
     Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="code"; filename="${filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`),

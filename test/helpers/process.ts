@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { contractViolations } from './contract.js';
 
 const GATEWAY = fileURLToPath(new URL('../../dist/gateway-main.js', import.meta.url));
 const SUPERVISOR = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -53,5 +54,8 @@ export async function send(url: string, method: string, path: string, body?: unk
     ...(body === undefined ? {} : { headers: { 'content-type': typeof body === 'string' ? 'application/typescript' : 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
+  // Held to openapi.yaml like every app.inject answer (contract.ts); a break fails the test.
+  const violations = contractViolations({ method, path: path.split('?')[0]!, status: res.status, contentType: res.headers.get('content-type') ?? undefined, body: text });
+  if (violations.length > 0) throw new Error(`response contract (openapi.yaml): ${violations.join('; ')}`);
   return { status: res.status, json: text ? JSON.parse(text) : null };
 }

@@ -1,9 +1,10 @@
 // Starts a Wisp app for one test, on its own temp data dir, closed when the test ends.
 import type { Test } from 'tap';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { readFileSync } from 'node:fs';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { buildApp, type AppOptions } from '../../dist/app.js';
 import { loadConfig, type ConfigOverrides } from '../../dist/config.js';
+import { contractViolations, type Answer } from './contract.js';
 
 export type App = FastifyInstance;
 
@@ -19,7 +20,41 @@ export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDi
   });
   const app = await buildApp(config, options);
   t.teardown(() => app.close());
+  holdToContract(t, app);
   return app;
+}
+
+/** Every response a test gets from app.inject is checked against openapi.yaml (contract.ts). */
+function holdToContract(t: Test, app: App): void {
+  const inject = app.inject.bind(app) as (options?: unknown) => unknown;
+  (app as unknown as { inject: unknown }).inject = (options?: InjectOptions | string, callback?: unknown) => {
+    // The chained and callback forms are not used by the tests; they pass through unchecked.
+    if (options === undefined || callback !== undefined) return (inject as (o?: unknown, c?: unknown) => unknown)(options, callback);
+    return (inject(options) as Promise<LightMyRequestResponse>).then((res) => {
+      reportViolations(t, answerOf(options, res));
+      return res;
+    });
+  };
+}
+
+function answerOf(options: InjectOptions | string, res: LightMyRequestResponse): Answer {
+  const request = typeof options === 'string' ? { method: 'GET', url: options } : options;
+  const url = typeof request.url === 'string' ? request.url : typeof request.path === 'string' ? request.path : String(request.url ?? request.path ?? '/');
+  return {
+    method: (request.method ?? 'GET').toUpperCase(),
+    path: url.split('?')[0]!,
+    status: res.statusCode,
+    contentType: res.headers['content-type'] as string | undefined,
+    body: res.body,
+  };
+}
+
+/** Fails `t` with each way `answer` breaks openapi.yaml. */
+export function reportViolations(t: Test, answer: Answer): void {
+  for (const violation of contractViolations(answer)) {
+    if (process.env.WISP_CONTRACT_LOG) appendFileSync(process.env.WISP_CONTRACT_LOG, `${violation.slice(0, 400)}\n`);
+    t.fail(`response contract (openapi.yaml): ${violation}`);
+  }
 }
 
 export function fixture(name: string): string {
