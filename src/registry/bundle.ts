@@ -1,7 +1,8 @@
 // Turns an uploaded module (one source file, or a directory with node_modules) into one
 // self-contained CommonJS file with an inline source map. CommonJS because workers compile it
 // without the ESM module map, so evicted versions can be garbage-collected (runtime/module-loader.ts).
-import { build, type BuildFailure, type BuildOptions, type Message } from 'esbuild';
+import { relative, isAbsolute } from 'node:path';
+import { build, type BuildFailure, type BuildOptions, type Message, type Plugin } from 'esbuild';
 import { WispError } from '../errors.js';
 
 export type SourceLanguage = 'ts' | 'js';
@@ -36,9 +37,32 @@ function toInvalidFunction(failure: BuildFailure): WispError {
   return new WispError('INVALID_FUNCTION', detail, { file: where.file, line: where.line, column: where.column + 1 });
 }
 
-async function bundle(options: BuildOptions): Promise<Buffer> {
+const RESOLVING = Symbol('confined');
+
+/**
+ * esbuild looks for node_modules in every parent directory, as Node does: an upload unpacked
+ * under the data dir would find Wisp's own packages (or whatever sits above it) and deploy as if
+ * it had shipped them. Imports must resolve inside the upload; anything else is not found.
+ */
+function confinedTo(root: string): Plugin {
+  return {
+    name: 'wisp-confine-imports',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === RESOLVING) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
+        if (found.errors.length > 0 || found.external || !found.path) return found;
+        const inside = relative(root, found.path);
+        if (inside.startsWith('..') || isAbsolute(inside)) return { errors: [{ text: `Could not resolve "${args.path}"` }] };
+        return found;
+      });
+    },
+  };
+}
+
+async function bundle(options: BuildOptions & { absWorkingDir: string }): Promise<Buffer> {
   try {
-    const result = await build({ ...COMMON, ...options });
+    const result = await build({ ...COMMON, ...options, plugins: [confinedTo(options.absWorkingDir)] });
     return Buffer.from(result.outputFiles![0]!.contents);
   } catch (err) {
     if ((err as BuildFailure).errors) throw toInvalidFunction(err as BuildFailure);

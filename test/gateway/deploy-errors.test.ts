@@ -52,6 +52,9 @@ t.test('a failing import is 400 INVALID_FUNCTION that says what to do', async (t
   t.equal(pkg.line, 1);
   const rel = assertProblem(t, await deploy(app, 'imp', 'import x from "./other.js";\nexport default () => x;'), 400, 'INVALID_FUNCTION');
   t.match(rel.detail, /single-file upload cannot import other files/);
+  // The data dir is inside this checkout, whose node_modules has fflate: the upload must not find it.
+  const servers = assertProblem(t, await deploy(app, 'imp', 'import { zipSync } from "fflate";\nexport default () => typeof zipSync;'), 400, 'INVALID_FUNCTION');
+  t.match(servers.detail, /Could not resolve "fflate"/, "Wisp's own packages are not the upload's");
   const builtin = assertProblem(t, await deploy(app, 'imp', 'import nope from "node:nope";\nexport default () => nope;'), 400, 'INVALID_FUNCTION');
   t.match(builtin.detail, /node:nope/);
 });
