@@ -22,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startWispProcess } from './helpers/process.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -193,7 +194,7 @@ t.test('README.md runs top to bottom against a fresh Wisp', async (t) => {
     t.match(block.code, /\bnpm (?:start|test)\b/, `README.md:${block.line} is skipped: it starts Wisp or runs the tests`);
   }
 
-  const dir = t.testdir();
+  const dir = tempDir();
   const dataDir = join(dir, 'data');
   const stateFile = join(dir, 'shell-state.sh');
   writeFileSync(stateFile, '');

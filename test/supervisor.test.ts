@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startWispProcess, type WispProcess } from './helpers/process.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 // Measuring a huge cons string flattens it inside V8's C++: near the heap cap that is a fatal
 // out-of-memory for the process, not the worker's catchable one.
@@ -47,7 +48,7 @@ async function assertServing(t: Test, wisp: WispProcess, after: string): Promise
 }
 
 t.test('an async invocation that kills the process twice fails HOST_CRASHED; no crash loop', async (t) => {
-  const wisp = await startWispProcess(join(t.testdir(), 'data'), {}, { supervised: true });
+  const wisp = await startWispProcess(join(tempDir(), 'data'), {}, { supervised: true });
   t.teardown(() => void wisp.child.kill('SIGKILL'));
   await deploy(wisp, 'fatal', FATAL);
   await deploy(wisp, 'hello', HELLO);
@@ -68,7 +69,7 @@ t.test('an async invocation that kills the process twice fails HOST_CRASHED; no 
 });
 
 t.test('a synchronous call that kills the process: the gateway is back, nothing deployed lost', async (t) => {
-  const wisp = await startWispProcess(join(t.testdir(), 'data'), {}, { supervised: true });
+  const wisp = await startWispProcess(join(tempDir(), 'data'), {}, { supervised: true });
   t.teardown(() => void wisp.child.kill('SIGKILL'));
   await deploy(wisp, 'fatal', FATAL);
   await deploy(wisp, 'hello', HELLO);
@@ -85,5 +86,5 @@ t.test('a gateway that cannot start is not restarted in a loop', async (t) => {
   await once(taken, 'listening');
   t.teardown(() => void taken.close());
   const port = (taken.address() as AddressInfo).port;
-  await t.rejects(startWispProcess(join(t.testdir(), 'data'), { WISP_PORT: String(port) }, { supervised: true }), /exited with [1-9]/);
+  await t.rejects(startWispProcess(join(tempDir(), 'data'), { WISP_PORT: String(port) }, { supervised: true }), /exited with [1-9]/);
 });

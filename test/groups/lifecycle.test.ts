@@ -3,6 +3,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { assertProblem, fixture, mustDeploy } from '../helpers/wisp.js';
 import { allocated, callMethod, groupAction, instanceAction, instanceList, mustCreate, mustCreateGroup, nodeState, roomy, startWithCounter } from '../helpers/instances.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const member = (args: unknown[] = []) => ({ function: 'counter', args, resources: { cpu: 10, memory: 32 } });
 
@@ -77,7 +78,7 @@ t.test('resume that does not fit leaves the group suspended and holds nothing', 
 });
 
 t.test('suspend, restart Wisp, resume; a running group comes back running after a graceful stop', async (t) => {
-  const dataDir = join(t.testdir(), 'data');
+  const dataDir = join(tempDir(), 'data');
   const first = await startWithCounter(t, roomy, dataDir);
   const [a, b] = await mustCreateGroup(t, first, { name: 'sleeper', instances: [member([1]), member([2])] });
   const [c] = await mustCreateGroup(t, first, { name: 'awake', instances: [member([7])] });

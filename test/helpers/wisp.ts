@@ -5,10 +5,11 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { buildApp, type AppOptions } from '../../dist/app.js';
 import { loadConfig, type ConfigOverrides } from '../../dist/config.js';
 import { contractViolations, type Answer } from './contract.js';
+import { tempDir } from './temp-dir.js';
 
 export type App = FastifyInstance;
 
-export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDir = t.testdir(), options: AppOptions = {}): Promise<App> {
+export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDir = tempDir(), options: AppOptions = {}): Promise<App> {
   const config = loadConfig({
     env: {},
     overrides: {

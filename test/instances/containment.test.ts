@@ -7,6 +7,7 @@ import t, { type Test } from 'tap';
 import { assertProblem, invoke, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
 import { callMethod, instanceAction, mustCreate, roomy } from '../helpers/instances.js';
 import type { ConfigOverrides } from '../../dist/config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 // A class the way a user writes one: state in fields, filled by methods.
 const HOARDER = `
@@ -115,7 +116,7 @@ t.test('instances.checkpointBytes sets the limit; the bytes are checked again on
 });
 
 t.test('a checkpoint on disk past the limit now in force is not restored: resume is 422 and the instance stays suspended', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = tempDir();
   const before = await startHoarding(t, {}, dataDir);
   const id = await mustCreate(t, before, 'hoarder', { resources: { cpu: 100, memory: 256 } });
   await callMethod(before, id, 'keepText', [4]);

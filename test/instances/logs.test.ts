@@ -7,6 +7,7 @@ import { callMethod, createInstance, mustCreate, roomy } from '../helpers/instan
 import { waitFinal } from '../helpers/invocations.js';
 import { startWispProcess } from '../helpers/process.js';
 import { mustDeploy, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'sk_live_instance_0123456789';
 
@@ -155,7 +156,7 @@ t.test("one call's lines are bounded by invocations.logBytes", async (t) => {
 });
 
 t.test("an instance's console output does not reach the gateway's stdout", async (t) => {
-  const wisp = await startWispProcess(t.testdir());
+  const wisp = await startWispProcess(tempDir());
   t.teardown(() => wisp.child.kill('SIGKILL'));
   const MARKER = 'diary-marker-8d1f';
   // console.log is captured; process.stdout.write is not, which makes it a sentinel: the thread's

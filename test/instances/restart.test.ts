@@ -2,9 +2,10 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { callMethod, instanceAction, mustCreate, roomy, startWithCounter } from '../helpers/instances.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 t.test('suspend, restart Wisp, resume: same id, state intact; running instances come back running', async (t) => {
-  const dataDir = join(t.testdir(), 'data');
+  const dataDir = join(tempDir(), 'data');
   const first = await startWithCounter(t, roomy, dataDir);
   const suspended = await mustCreate(t, first, 'counter', { args: [10] });
   const running = await mustCreate(t, first, 'counter', { args: [1], name: 'kept' });

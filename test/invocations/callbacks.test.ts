@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { mustSubmit, waitFinal, waitUntil } from '../helpers/invocations.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = `whsec_${Buffer.from('a test secret of 32 bytes, fixed').toString('base64')}`;
 
@@ -79,7 +80,7 @@ t.test('the final record is delivered to the callback URL, signed', async (t) =>
 t.test('a failing receiver is retried with backoff until it answers 2xx', async (t) => {
   const clock = new ManualClock();
   const receiver = await startReceiver(t, [500, 503]);
-  const app = await startWisp(t, config, t.testdir(), { clock });
+  const app = await startWisp(t, config, tempDir(), { clock });
   await mustDeploy(t, app, 'fails', 'export const config = { retries: 0 };\nexport default () => { throw new Error("no"); };');
   const id = await mustSubmit(t, app, 'fails', null, { 'x-callback-url': receiver.url });
   t.equal((await waitFinal(app, id)).status, 'failed');
@@ -105,7 +106,7 @@ t.test('a failing receiver is retried with backoff until it answers 2xx', async 
 t.test('a receiver that never answers 2xx is given up on after maxAttempts', async (t) => {
   const clock = new ManualClock();
   const receiver = await startReceiver(t, [500, 500, 500, 500, 500]);
-  const app = await startWisp(t, config, t.testdir(), { clock });
+  const app = await startWisp(t, config, tempDir(), { clock });
   await mustDeploy(t, app, 'fine', 'export default () => "fine";');
   const id = await mustSubmit(t, app, 'fine', null, { 'x-callback-url': receiver.url });
   for (let attempt = 1; attempt <= 4; attempt++) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { isFinalStatus } from '../../dist/invocations/invocation-record.js';
 import type { InvocationStatus } from '../../dist/store/records.js';
 import { startWispProcess } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 interface Invocation {
   id: string;
@@ -23,7 +24,7 @@ async function json<T>(response: Promise<Response>): Promise<T> {
 }
 
 t.test('200 acknowledged invocations survive a SIGKILL and all reach a final state', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir();
   const config = join(dir, 'wisp.json');
   writeFileSync(config, JSON.stringify({ pool: { maxThreads: 2 }, invocations: { maxRunning: 8 } }));
   const env = { WISP_CONFIG: config };

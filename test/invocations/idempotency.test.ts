@@ -4,6 +4,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { mustSubmit, submit, waitFinal } from '../helpers/invocations.js';
 import { assertProblem, invoke, mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const counter = 'let runs = 0;\nexport default (input: unknown) => ({ runs: ++runs, input });';
 
@@ -48,7 +49,7 @@ t.test('fifty concurrent submissions with one key make one invocation', async (t
 });
 
 t.test('the key is remembered across a restart', async (t) => {
-  const dir = join(t.testdir(), 'data');
+  const dir = join(tempDir(), 'data');
   const before = await startWisp(t, {}, dir);
   await mustDeploy(t, before, 'count', counter);
   const id = await mustSubmit(t, before, 'count', 7, { 'idempotency-key': 'kept' });

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { mustSubmit, waitFinal } from '../helpers/invocations.js';
 import { invoke, mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 interface Tree {
   id: string;
@@ -42,7 +43,7 @@ t.test('a synchronous call tree: parent and children, with results', async (t) =
 });
 
 t.test('an asynchronous call tree is kept durably, across a restart', async (t) => {
-  const dir = `${t.testdir()}/data`;
+  const dir = `${tempDir()}/data`;
   const before = await startWisp(t, {}, dir);
   await mustDeploy(t, before, 'leaf', 'export default (n: number) => n * 10;');
   await mustDeploy(t, before, 'fanout', fanout);

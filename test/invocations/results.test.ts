@@ -5,6 +5,7 @@ import { startGate } from '../helpers/gate.js';
 import { getInvocation, mustSubmit, waitFinal, waitStatus } from '../helpers/invocations.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { assertProblem, mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 t.test('?wait returns as soon as the invocation is final, or at the end of the wait', async (t) => {
   const app = await startWisp(t);
@@ -23,7 +24,7 @@ t.test('?wait returns as soon as the invocation is final, or at the end of the w
 
 t.test('/events streams every state change and ends after the final one', async (t) => {
   const clock = new ManualClock();
-  const app = await startWisp(t, {}, t.testdir(), { clock });
+  const app = await startWisp(t, {}, tempDir(), { clock });
   const gate = await startGate(t);
   await mustDeploy(
     t,
@@ -71,7 +72,7 @@ t.test('/events of a final invocation is one event; of an unknown one, a 404', a
 t.test('final records are purged after the retention period; waiting ones are kept', async (t) => {
   const clock = new ManualClock();
   const hour = 3_600_000;
-  const app = await startWisp(t, { invocations: { retentionMs: 2 * hour } as never }, t.testdir(), { clock });
+  const app = await startWisp(t, { invocations: { retentionMs: 2 * hour } as never }, tempDir(), { clock });
   const gate = await startGate(t);
   await mustDeploy(t, app, 'fine', 'export default () => 1;');
   await mustDeploy(t, app, 'held', `export const config = { timeoutMs: 600000 };\nexport default async () => (await fetch(${JSON.stringify(gate.url)})).text();`);

@@ -7,6 +7,7 @@ import { startGate } from '../helpers/gate.js';
 import { getInvocation, mustSubmit, waitFinal, waitStatus, waitUntil } from '../helpers/invocations.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { assertProblem, mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 t.test('backoff doubles from the base, is capped, and jitters within the upper half', async (t) => {
   const backoff = { baseMs: 1000, maxMs: 10_000 };
@@ -31,7 +32,7 @@ export default (input: { failUntil: number }, ctx: { attempt: number }) => {
 
 t.test('a failing invocation is retried after its backoff, and ctx.attempt counts', async (t) => {
   const clock = new ManualClock();
-  const app = await startWisp(t, {}, t.testdir(), { clock });
+  const app = await startWisp(t, {}, tempDir(), { clock });
   await mustDeploy(t, app, 'flaky', flaky);
   const id = await mustSubmit(t, app, 'flaky', { failUntil: 3 });
   const first = await waitStatus(app, id, 'retrying');
@@ -99,7 +100,7 @@ t.test('a timeout is retried like an error', async (t) => {
 
 t.test('an invocation still queued past maxAgeMs fails with EVENT_AGE_EXCEEDED without running', async (t) => {
   const clock = new ManualClock();
-  const app = await startWisp(t, {}, t.testdir(), { clock });
+  const app = await startWisp(t, {}, tempDir(), { clock });
   const gate = await startGate(t);
   await mustDeploy(
     t,

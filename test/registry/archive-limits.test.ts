@@ -11,6 +11,7 @@ import { strToU8, zipSync } from 'fflate';
 import { unpackArchive } from '../../dist/registry/archive.js';
 import { projectWithDependency, tarGz, zip, type FileTree } from '../helpers/archives.js';
 import { assertProblem, deploy, invoke, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const MiB = 2 ** 20;
 // Uploads up to 8 MiB, so archives unpack to at most 32 MiB (uploadBytes * 4, see app.ts).
@@ -79,7 +80,7 @@ interface Setup {
 
 /** A Wisp with a function deployed the ordinary way, from a tar.gz of a project folder. */
 async function withSteadyFunction(t: Test): Promise<Setup> {
-  const dataDir = t.testdir();
+  const dataDir = tempDir();
   const app = await startWisp(t, { limits: { uploadBytes: UPLOAD_BYTES } }, dataDir);
   const folder = Object.fromEntries(Object.entries(projectWithDependency).map(([path, text]) => [`my-fn/${path}`, text]));
   const res = await deploy(app, 'steady', await tarGz(folder), 'application/gzip');
@@ -206,7 +207,7 @@ t.test('damaged archives are 400 with a readable reason', async (t) => {
 });
 
 t.test('unpacking never writes beside the unpack dir, whatever the format', async (t) => {
-  const base = t.testdir();
+  const base = tempDir();
   for (const [format, upload] of [
     ['tgz', tgz(tarFile('index.js', handler), tarFile('../evil.js', handler))],
     ['zip', zip({ 'index.js': handler, '../evil.js': handler })],

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startWispProcess } from '../helpers/process.js';
 import { assertProblem, deploy, invoke, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const LOAD_TIMEOUT_MS = 2000;
 
@@ -148,7 +149,7 @@ t.test("the load check sees none of the gateway's environment or node flags", as
 });
 
 t.test('at most two load checks run at once; the others wait their turn', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir();
   const app = await startWisp(t, { functions: { loadTimeoutMs: 30_000 } });
   // Each module marks itself inside while its top level runs, notes how many are inside with it,
   // and stays until the test writes the release file.
@@ -177,7 +178,7 @@ export default () => '${name}';`;
 });
 
 t.test('closing the gateway kills a load check in progress', async (t) => {
-  const pidFile = join(t.testdir(), 'pid');
+  const pidFile = join(tempDir(), 'pid');
   const app = await startWisp(t, { functions: { loadTimeoutMs: 60_000 } });
   const pending = deploy(app, 'endless', writesPidThenSpins(pidFile));
   t.ok(await eventually(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== ''), 'the load check started');
@@ -189,7 +190,7 @@ t.test('closing the gateway kills a load check in progress', async (t) => {
 });
 
 t.test('a load check does not outlive a gateway that is killed', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir();
   const pidFile = join(dir, 'pid');
   const wisp = await startWispProcess(join(dir, 'data'));
   t.teardown(() => wisp.child.kill('SIGKILL'));

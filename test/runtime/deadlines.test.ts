@@ -4,6 +4,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertProblem, invoke, mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const oneThread = { pool: { maxThreads: 1, minThreads: 1 } };
 
@@ -21,7 +22,7 @@ t.test('a call sharing a thread with a runaway is run again, not failed with it'
 });
 
 t.test('a call that waited in the queue past its deadline is answered 504 and never runs', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir();
   const app = await startWisp(t, oneThread, join(dir, 'data'));
   const marker = join(dir, 'ran');
   // Two slow calls fill the only thread's two slots, so the third waits in Piscina's queue.

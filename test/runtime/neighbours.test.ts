@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invoke, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 // A synchronous loop, as a runaway holds its thread, but one the test can end: it spins until
 // the file it is given exists (so no deadline races the threads' start on a busy machine).
@@ -13,7 +14,7 @@ const LOOPER = `import { existsSync } from 'node:fs';
 export const config = { timeoutMs: 120000 };
 export default (input: { until: string }) => { for (;;) { if (existsSync(input.until)) return 'released'; } };`;
 
-/** A path that does not exist yet. (Not t.testdir(): a second call empties the app's data dir.) */
+/** A path that does not exist yet. */
 function releaseFile(): string {
   return join(mkdtempSync(join(tmpdir(), 'wisp-release-')), 'release');
 }

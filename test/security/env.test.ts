@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { multipartBody } from '../helpers/archives.js';
 import { callMethod, mustCreate, roomy } from '../helpers/instances.js';
 import { assertProblem, invoke, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'sk_live_0123456789abcdef';
 const READER = `
@@ -111,7 +112,7 @@ t.test('deleting the function deletes its env; a new function of that name start
 });
 
 t.test('env survives a restart; the files holding it are owner-only', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = tempDir();
   const first = await startWisp(t, {}, dataDir);
   await mustDeploy(t, first, 'reader', READER);
   await patchEnv(first, 'reader', { API_KEY: SECRET });

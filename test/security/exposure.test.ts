@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { hashToken, isLoopbackHost, parseTokenList } from '../../dist/auth/tokens.js';
 import { loadConfig } from '../../dist/config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const TOKEN = 'a-long-enough-token-123';
@@ -25,7 +26,7 @@ t.test('a non-loopback host without tokens is refused, saying how to configure t
 });
 
 t.test('the process exits 2 with that message, before it listens', async (t) => {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', WISP_HOST: '0.0.0.0', WISP_PORT: '0', WISP_DATA_DIR: t.testdir() }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', WISP_HOST: '0.0.0.0', WISP_PORT: '0', WISP_DATA_DIR: tempDir() }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const [code] = await once(child, 'exit');

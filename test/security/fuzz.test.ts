@@ -12,6 +12,7 @@ import { catalogue, type ErrorCode } from '../../dist/errors.js';
 import { fuzzCase, seededRandom } from './fuzz-cases.js';
 import { roomy } from '../helpers/instances.js';
 import { invoke, mustDeploy, startWisp } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SEED = Number(process.env.WISP_FUZZ_SEED ?? 20261121);
 const COUNT = Number(process.env.WISP_FUZZ_COUNT ?? 2000);
@@ -26,7 +27,7 @@ function filesUnder(dir: string): string[] {
 }
 
 t.test(`fuzz: ${COUNT} malformed requests, seed ${SEED}`, async (t) => {
-  const root = t.testdir({ data: {} });
+  const root = tempDir();
   const dataDir = join(root, 'data');
   const cwdBefore = readdirSync(process.cwd()).sort();
   const app = await startWisp(t, { ...roomy, invocations: { maxWaitSeconds: 1 } as never, limits: { requestBodyBytes: 256 * 1024, uploadBytes: 512 * 1024 } }, dataDir);

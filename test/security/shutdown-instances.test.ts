@@ -10,6 +10,7 @@ import { callMethod, mustCreate, mustCreateGroup, roomy } from '../helpers/insta
 import { send, startWispProcess, type WispProcess } from '../helpers/process.js';
 import { shutDown } from '../../dist/shutdown.js';
 import { startGate } from '../helpers/gate.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 // A user's class whose method never returns; its function allows calls of ten minutes.
 const SPINNER = `
@@ -59,7 +60,7 @@ async function stillServing(t: Test, url: string): Promise<void> {
 }
 
 t.test('SIGTERM with a method spinning under a long timeout: the spinner is stopped at the grace, keeps its checkpoint, the rest is checkpointed, exit 0', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir();
   const first = await start(t, dir);
   await deployAll(t, first.url);
   const counter = (await send(first.url, 'POST', '/v1/functions/counter/instances', { args: [10] })).json.id as string;
@@ -96,7 +97,7 @@ t.test('SIGTERM with a method spinning under a long timeout: the spinner is stop
 });
 
 t.test('SIGTERM with an instance whose state is past its checkpoint limit: it is logged and left, exit 0', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir();
   const first = await start(t, dir);
   await deployAll(t, first.url);
   const hoarder = (await send(first.url, 'POST', '/v1/functions/spinner/instances', { class: 'Hoarder', resources: { cpu: 100, memory: 64 } })).json.id as string;

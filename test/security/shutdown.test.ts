@@ -7,6 +7,7 @@ import { startGate, type Gate } from '../helpers/gate.js';
 import { fixture, startWisp, type App } from '../helpers/wisp.js';
 import { send, startWispProcess } from '../helpers/process.js';
 import { shutDown } from '../../dist/shutdown.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const held = (gateUrl: string) => `export const config = { concurrency: 2 };
 export default async (input: { tag?: string }) => { await fetch(${JSON.stringify(gateUrl)}); return 'finished ' + (input?.tag ?? ''); };
@@ -21,7 +22,7 @@ function responsesOf(socket: ReturnType<typeof connect>): Promise<string> {
 
 t.test('SIGTERM drains: in-flight finishes, new requests get 503, instances and queued work survive, exit 0', async (t) => {
   const gate = await startGate(t);
-  const dataDir = t.testdir();
+  const dataDir = tempDir();
   const first = await startWispProcess(dataDir);
   t.teardown(() => first.child.kill('SIGKILL'));
   t.equal((await send(first.url, 'PUT', '/v1/functions/held', held(gate.url))).status, 201);

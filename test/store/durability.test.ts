@@ -1,13 +1,14 @@
 // What was deployed survives a clean restart and a SIGKILL.
 import t from 'tap';
 import { startWispProcess } from '../helpers/process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const put = (url: string, name: string, source: string) =>
   fetch(`${url}/v1/functions/${name}`, { method: 'PUT', headers: { 'content-type': 'application/typescript' }, body: source });
 const call = async (url: string, name: string) => (await fetch(`${url}/v1/functions/${name}/invoke`, { method: 'POST' })).json();
 
 t.test('deploys, versions and rollbacks survive SIGKILL and a clean restart', async (t) => {
-  const dataDir = t.testdir();
+  const dataDir = tempDir();
   const first = await startWispProcess(dataDir);
   t.teardown(() => first.child.kill('SIGKILL'));
   t.equal((await put(first.url, 'keeper', 'export default () => "one";')).status, 201);

@@ -7,6 +7,7 @@ import { startGate } from '../helpers/gate.js';
 import { waitFinal, type InvocationBody } from '../helpers/invocations.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { assertProblem, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 // A round start keeps the schedule arithmetic readable: 2026-01-01T00:00:00Z.
 const START = Date.UTC(2026, 0, 1);
@@ -28,7 +29,7 @@ async function invocations(app: App, triggerId: string, count: number): Promise<
 
 t.test('each scheduled time runs the function once, with the time as input', async (t) => {
   const clock = new ManualClock(START);
-  const app = await startWisp(t, {}, t.testdir(), { clock });
+  const app = await startWisp(t, {}, tempDir(), { clock });
   await mustDeploy(t, app, 'tick', 'export default (input: unknown) => input;');
   const res = await createCron(app, 'tick', { schedule: '*/10 * * * * *', input: { hello: 'cron' } });
   t.equal(res.statusCode, 201, res.body);
@@ -59,7 +60,7 @@ t.test('each scheduled time runs the function once, with the time as input', asy
 
 t.test('a run does not start while the previous one is unfinished; with overlap allowed it does', async (t) => {
   const clock = new ManualClock(START);
-  const app = await startWisp(t, {}, t.testdir(), { clock });
+  const app = await startWisp(t, {}, tempDir(), { clock });
   const gate = await startGate(t);
   await mustDeploy(t, app, 'slow', `export const config = { timeoutMs: 600000 };\nexport default async () => (await fetch(${JSON.stringify(gate.url)})).text();`);
   const skip = (await createCron(app, 'slow', { schedule: '* * * * *' })).json();
@@ -80,7 +81,7 @@ t.test('a run does not start while the previous one is unfinished; with overlap 
 });
 
 t.test('times missed while Wisp was down: "once" runs the latest of them once, "skip" runs none', async (t) => {
-  const dir = join(t.testdir(), 'data');
+  const dir = join(tempDir(), 'data');
   const before = await startWisp(t, {}, dir, { clock: new ManualClock(START) });
   await mustDeploy(t, before, 'tick', 'export default () => "ran";');
   const once = (await createCron(before, 'tick', { schedule: '0 * * * *' })).json();

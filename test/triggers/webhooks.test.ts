@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { waitFinal } from '../helpers/invocations.js';
 import { startGate } from '../helpers/gate.js';
 import { assertProblem, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const GITHUB_SECRET = 'a github secret';
 const echo = 'let runs = 0;\nexport default (input: unknown) => ({ runs: ++runs, input });';
@@ -53,7 +54,7 @@ t.test('a GitHub delivery becomes an invocation with the event, delivery id and 
 });
 
 t.test('a redelivery is acknowledged with the same invocation and does not run again, also after a restart', async (t) => {
-  const dir = join(t.testdir(), 'data');
+  const dir = join(tempDir(), 'data');
   const before = await startWisp(t, {}, dir);
   await mustDeploy(t, before, 'on-push', echo);
   const { url } = await mustTrigger(t, before, 'on-push', { type: 'webhook', scheme: 'github', secret: GITHUB_SECRET });
