@@ -189,7 +189,8 @@ export class Invocations {
     }
     const retries = this.#o.registry.resolve(record.function, record.version).config.retries;
     const now = this.#o.clock.now();
-    Object.assign(record, { status: 'queued', runAt: now, createdAt: now, maxAttempts: record.attempts + 1 + retries, result: null, finishedAt: null });
+    // A run again starts over in time too: its age (maxAgeMs) and its start are counted from now.
+    Object.assign(record, { status: 'queued', runAt: now, createdAt: now, maxAttempts: record.attempts + 1 + retries, result: null, startedAt: null, finishedAt: null });
     delete record.cancelRequested;
     if (record.callback) Object.assign(record.callback, { status: 'pending', attempts: 0, nextAt: null, lastError: null });
     this.#o.store.save(record);

@@ -134,6 +134,7 @@ t.test('POST /retry runs a failed invocation again with the same id and fresh re
   t.equal(done.status, 'succeeded');
   t.equal(done.attempts, 2);
   t.equal(done.result, 2);
+  t.ok(Date.parse(String(done.startedAt)) >= Date.parse(String(done.createdAt)), 'the run again started after it was queued again, not at the first attempt');
   assertProblem(t, await app.inject({ method: 'POST', url: `/v1/invocations/${id}/retry` }), 409, 'INVOCATION_NOT_FINISHED');
   assertProblem(t, await app.inject({ method: 'POST', url: '/v1/invocations/00000000-0000-4000-8000-000000000000/retry' }), 404, 'INVOCATION_NOT_FOUND');
 });
