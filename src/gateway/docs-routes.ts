@@ -1,10 +1,10 @@
 // GET /docs: the API reference, rendered from openapi.yaml (the contract, written by hand).
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { openApiDocument } from './openapi-document.js';
 
-export const OPENAPI_FILE = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
+export { OPENAPI_FILE } from './openapi-document.js';
 
 /**
  * The served document names, as its server, the address the reader reached Wisp at: "Try it
@@ -15,6 +15,6 @@ function servedFrom(spec: Record<string, unknown>, request: FastifyRequest): Rec
 }
 
 export async function docsRoutes(app: FastifyInstance): Promise<void> {
-  await app.register(swagger, { mode: 'static', specification: { path: OPENAPI_FILE, baseDir: '' } });
+  await app.register(swagger, { mode: 'static', specification: { document: openApiDocument() as never } });
   await app.register(swaggerUi, { routePrefix: '/docs', transformSpecification: servedFrom });
 }

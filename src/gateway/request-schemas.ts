@@ -2,9 +2,7 @@
 // query string with the schemas the document publishes, so that what a reader of /docs is told
 // and what the server enforces cannot differ. Path parameters are checked by the routes
 // themselves, for their own error codes (INVALID_NAME and the *_NOT_FOUND ones).
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import { OPENAPI_FILE } from './docs-routes.js';
+import { openApiDocument } from './openapi-document.js';
 
 type Schema = Record<string, unknown>;
 interface Parameter {
@@ -19,7 +17,7 @@ interface Operation {
   requestBody?: { required?: boolean; content: Record<string, { schema?: Schema }> };
 }
 
-const spec = parse(readFileSync(OPENAPI_FILE, 'utf8')) as Schema;
+const spec = openApiDocument();
 
 /** The node a local reference points at ('#/components/schemas/CreateInstance/properties/resources'). */
 function pointed(ref: string): unknown {

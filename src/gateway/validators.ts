@@ -9,12 +9,17 @@ import type { FastifyServerOptions } from 'fastify';
 // No scalar turns into a one-element array either (Fastify's default is coerceTypes: 'array').
 const common = { removeAdditional: false, useDefaults: true, allErrors: false } as const;
 
+// One pool each, made once: a pool keeps one Ajv per set of shared schemas and options, and
+// Fastify asks for a validator compiler in every plugin scope (a new Ajv each cost startup time).
+const bodyPool = AjvCompiler();
+const textPool = AjvCompiler();
+
 export const schemaController: FastifyServerOptions['schemaController'] = {
   compilersFactory: {
     buildValidator: (externalSchemas, options) => {
       const plugins = { plugins: options?.plugins ?? [] };
-      const forBodies = AjvCompiler()(externalSchemas, { ...plugins, customOptions: { ...common, coerceTypes: false } });
-      const forText = AjvCompiler()(externalSchemas, { ...plugins, customOptions: { ...common, coerceTypes: true } });
+      const forBodies = bodyPool(externalSchemas, { ...plugins, customOptions: { ...common, coerceTypes: false } });
+      const forText = textPool(externalSchemas, { ...plugins, customOptions: { ...common, coerceTypes: true } });
       return (route) => (route.httpPart === 'body' ? forBodies(route) : forText(route));
     },
   },
