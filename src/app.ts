@@ -32,12 +32,9 @@ import { Invocations } from './invocations/invocations.js';
 import { callbackSecret } from './invocations/signing-secret.js';
 import { SyncHistory } from './invocations/sync-history.js';
 import { WriteBatcher } from './invocations/write-batcher.js';
-import { SqliteInvocationStore } from './store/invocation-store.js';
-import { SqliteTriggerStore } from './store/trigger-store.js';
 import { Triggers } from './triggers/triggers.js';
 import { CronScheduler } from './triggers/cron-scheduler.js';
 import { triggerRoutes } from './gateway/trigger-routes.js';
-import { FileBlobStore } from './store/blob-store.js';
 import { TokenTable } from './auth/tokens.js';
 import { installAccessGate } from './gateway/access-gate.js';
 import { answerClientError, refuseConnect } from './gateway/client-errors.js';
@@ -45,12 +42,9 @@ import { envRoutes } from './gateway/env-routes.js';
 import { registerProtections } from './gateway/protections.js';
 import { WispMetrics } from './metrics/wisp-metrics.js';
 import { FunctionEnv } from './registry/function-env.js';
-import { SqliteEnvStore } from './store/env-store.js';
-import { openDatabase } from './store/database.js';
-import { SqliteGroupStore } from './store/group-store.js';
-import { SqliteInstanceStore } from './store/instance-store.js';
 import { NodeResources } from './scheduler/node-resources.js';
-import { SqliteFunctionStore } from './store/sqlite-function-store.js';
+import { createStores } from './store/create-stores.js';
+import type { Stores } from './store/stores.js';
 
 export interface RouteEntry {
   method: string;
@@ -70,10 +64,7 @@ export interface AppOptions {
   clock?: Clock;
 }
 
-function createServices(config: Config, log: (message: string) => void, clock: Clock, inspect: ModuleInspector): Services {
-  // The data dir holds secrets (function env, webhook and callback secrets): owner-only.
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  chmodSync(config.dataDir, 0o700);
+function createServices(config: Config, stores: Stores, log: (message: string) => void, clock: Clock, inspect: ModuleInspector): Services {
   const scratchDir = join(config.dataDir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
   // Built below; calls from workers only come once functions run, long after.
@@ -100,10 +91,9 @@ function createServices(config: Config, log: (message: string) => void, clock: C
       metrics.threadRetired(notice.culprit?.function ?? null);
     },
   });
-  const db = openDatabase(join(config.dataDir, 'wisp.db'));
-  const blobs = new FileBlobStore(join(config.dataDir, 'blobs'));
+  const { blobs } = stores;
   const registry = new Registry({
-    store: new SqliteFunctionStore(db),
+    store: stores.functions,
     blobs,
     inspect,
     limits: config.functions,
@@ -111,11 +101,11 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     maxUnpackedBytes: config.limits.uploadBytes * 4,
   });
   const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
-  const env = new FunctionEnv({ store: new SqliteEnvStore(db), requireFunction: (name) => void registry.get(name) });
+  const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name) });
   const instances: InstanceManager = new InstanceManager({
     registry,
     blobs,
-    store: new SqliteInstanceStore(db),
+    store: stores.instances,
     resources,
     defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
     startTimeoutMs: config.instances.startTimeoutMs,
@@ -130,7 +120,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     // Synchronous method calls and constructors, with their logs, in the synchronous history.
     record: (call) => invocations.recordCall(call, false),
   });
-  const groups = new GroupManager({ instances, resources, store: new SqliteGroupStore(db), log });
+  const groups = new GroupManager({ instances, resources, store: stores.groups, log });
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
   const invoker: Invoker = new Invoker({
     registry,
@@ -142,7 +132,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     },
     secrets: (fn) => env.of(fn),
   });
-  const store = new SqliteInvocationStore(db);
+  const store = stores.invocations;
   const writes = new WriteBatcher(store);
   const events = new InvocationEvents();
   const callbacks = new CallbackSender({
@@ -184,7 +174,7 @@ function createServices(config: Config, log: (message: string) => void, clock: C
     retentionMs: config.invocations.retentionMs,
     log,
   });
-  const triggerStore = new SqliteTriggerStore(db);
+  const triggerStore = stores.triggers;
   const cron = new CronScheduler({ store: triggerStore, invocations, clock, log });
   const triggers = new Triggers({
     store: triggerStore,
@@ -241,7 +231,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 
   // Deploy-time load checks run in child processes; closing kills those still running.
   const inspector = createModuleInspector({ memoryMb: config.functions.defaultMemoryMb, timeoutMs: config.functions.loadTimeoutMs });
-  const services = createServices(config, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
+  // The data dir holds secrets (function env, webhook and callback secrets): owner-only.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+  const stores = createStores(config);
+  const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
   app.decorate('wisp', services);
   await services.instances.recover();
   await services.groups.recover();
@@ -257,7 +251,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await services.pool.close();
     // Attempts that ended while the pool closed have their state changes waiting to commit.
     await services.writes.flushed();
-    services.registry.close();
+    await stores.close();
   });
 
   // Before any route, so that every route gets an access rule and passes the gate.

@@ -139,10 +139,6 @@ export class Registry {
     return code;
   }
 
-  close(): void {
-    this.#o.store.close();
-  }
-
   #activeOf(name: string): VersionRecord {
     let active = this.#active.get(name);
     if (!active) {

@@ -12,5 +12,4 @@ export interface FunctionStore {
   setActiveVersion(name: string, version: number): FunctionRecord | undefined;
   /** Returns false when there was no such function. */
   deleteFunction(name: string): boolean;
-  close(): void;
 }

@@ -103,8 +103,4 @@ export class SqliteFunctionStore implements FunctionStore {
   deleteFunction(name: string): boolean {
     return this.#statements.deleteFunction.run(name).changes > 0;
   }
-
-  close(): void {
-    if (this.#db.open) this.#db.close();
-  }
 }

@@ -1,0 +1,29 @@
+// The embedded backend, the default: one SQLite database (libsql, WAL, synchronous=FULL) for
+// records and content-addressed files for code and checkpoints, all under the data dir. No
+// service to run.
+import { join } from 'node:path';
+import type { Stores } from './stores.js';
+import { FileBlobStore } from './blob-store.js';
+import { openDatabase } from './database.js';
+import { SqliteEnvStore } from './env-store.js';
+import { SqliteGroupStore } from './group-store.js';
+import { SqliteInstanceStore } from './instance-store.js';
+import { SqliteInvocationStore } from './invocation-store.js';
+import { SqliteFunctionStore } from './sqlite-function-store.js';
+import { SqliteTriggerStore } from './trigger-store.js';
+
+export function createEmbeddedStores(dataDir: string): Stores {
+  const db = openDatabase(join(dataDir, 'wisp.db'));
+  return {
+    functions: new SqliteFunctionStore(db),
+    env: new SqliteEnvStore(db),
+    instances: new SqliteInstanceStore(db),
+    groups: new SqliteGroupStore(db),
+    invocations: new SqliteInvocationStore(db),
+    triggers: new SqliteTriggerStore(db),
+    blobs: new FileBlobStore(join(dataDir, 'blobs')),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}

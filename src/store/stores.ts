@@ -1,0 +1,21 @@
+// Every store Wisp keeps its state in, as one backend builds them: the backend alone owns the
+// connection they share and closes it. Nothing else constructs a store class (design §7.7).
+import type { BlobStore } from './blob-store.js';
+import type { EnvStore } from './env-store.js';
+import type { FunctionStore } from './function-store.js';
+import type { GroupStore } from './group-store.js';
+import type { InstanceStore } from './instance-store.js';
+import type { InvocationStore } from './invocation-store.js';
+import type { TriggerStore } from './trigger-store.js';
+
+export interface Stores {
+  readonly functions: FunctionStore;
+  readonly env: EnvStore;
+  readonly instances: InstanceStore;
+  readonly groups: GroupStore;
+  readonly invocations: InvocationStore;
+  readonly triggers: TriggerStore;
+  readonly blobs: BlobStore;
+  /** After every user of the stores has stopped: releases what they share. */
+  close(): Promise<void>;
+}
