@@ -99,9 +99,10 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     limits: config.functions,
     scratchDir,
     maxUnpackedBytes: config.limits.uploadBytes * 4,
+    clock,
   });
   const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
-  const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name) });
+  const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name), clock });
   const instances: InstanceManager = new InstanceManager({
     registry,
     blobs,
@@ -119,8 +120,9 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     routeRequest: route,
     // Synchronous method calls and constructors, with their logs, in the synchronous history.
     record: (call) => invocations.recordCall(call, false),
+    clock,
   });
-  const groups = new GroupManager({ instances, resources, store: stores.groups, log });
+  const groups = new GroupManager({ instances, resources, store: stores.groups, log, clock });
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
   const invoker: Invoker = new Invoker({
     registry,
@@ -131,6 +133,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
       invocations.recordCall(call, durable);
     },
     secrets: (fn) => env.of(fn),
+    clock,
   });
   const store = stores.invocations;
   const writes = new WriteBatcher(store);

@@ -1,5 +1,5 @@
-// Time as the queue and the callback sender see it. Production uses the system clock; tests pass
-// a manual one (test/helpers/manual-clock.ts) to check backoff without waiting for it.
+// Time as all of Wisp sees it (one injected clock: records, queue, backoff). Production uses the
+// system clock; tests pass a manual one (test/helpers/manual-clock.ts) to check backoff without waiting for it.
 
 export interface Timer {
   cancel(): void;
@@ -12,6 +12,9 @@ export interface Clock {
   /** A number in [0, 1) for jitter. */
   random(): number;
 }
+
+/** The clock's now as the one timestamp format records keep: ISO 8601 in UTC. */
+export const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString();
 
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -2,6 +2,7 @@
 // fate. Resources for every member are reserved before any starts (gang admission); a member that
 // cannot start undoes the whole group; a member that dies takes the group with it (or restarts it
 // as a whole, by policy). Each group's mutations run under its own mutex.
+import { isoNow, type Clock } from '../common/clock.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
@@ -28,6 +29,7 @@ export interface GroupManagerOptions {
   resources: NodeResources;
   store: GroupStore;
   log: (message: string) => void;
+  clock: Clock;
 }
 
 export class GroupManager {
@@ -45,7 +47,7 @@ export class GroupManager {
   create(request: CreateGroupRequest): Promise<GroupView> {
     return this.#mutex.run(request.name, async () => {
       if (this.#groups.has(request.name)) throw new WispError('GROUP_EXISTS', `a group named "${request.name}" exists; delete it first or pick another name`);
-      const now = new Date().toISOString();
+      const now = isoNow(this.#o.clock);
       const group: GroupRecord = {
         name: request.name,
         status: 'running',
@@ -227,7 +229,7 @@ export class GroupManager {
   }
 
   #setStatus(group: GroupRecord, status: GroupRecord['status'], members: InstanceRecord[]): void {
-    const now = new Date().toISOString();
+    const now = isoNow(this.#o.clock);
     group.status = status;
     group.updatedAt = now;
     if (status !== 'failed') for (const m of members) Object.assign(m, { status, updatedAt: now });

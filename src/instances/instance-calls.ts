@@ -2,6 +2,7 @@
 // timeoutMs, and recording a synchronous one (or a constructor) with its outcome and logs. Calls
 // do not take the instance's mutex: the thread's mailbox orders them. What a call logs or throws
 // is redacted of the function's secrets before anyone sees it.
+import type { Clock } from '../common/clock.js';
 import { redactError, redactLogs, type FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { CallSummary } from '../invocations/call-summary.js';
@@ -26,6 +27,7 @@ export interface InstanceCallsOptions {
   secrets: (fn: string) => FunctionSecrets | undefined;
   /** Where synchronous method calls and constructors are recorded (in memory, with their logs). */
   record?: ((call: CallSummary) => void) | undefined;
+  clock: Clock;
 }
 
 /** The logs with the function's secrets redacted; as they are when it has none. */
@@ -62,7 +64,7 @@ export class InstanceCalls {
    * its logs, where synchronous function calls are (in memory), then answered like call().
    */
   async callRecorded(id: string, method: string, args: unknown[], invocationId: string): Promise<string> {
-    const startedAt = Date.now();
+    const startedAt = this.#o.clock.now();
     const record = this.#instances.find(id)?.record;
     const report = await this.run(id, method, args);
     if (record) this.#record(invocationId, record, method, startedAt, report);
@@ -75,7 +77,7 @@ export class InstanceCalls {
    * a call: `onLogs` takes what it wrote to console.* (redacted here), `done` how it ended.
    */
   constructorRun(fn: string, record: InstanceRecord, invocationId: string | undefined): { onLogs: (lines: LogEntry[]) => void; done: (error: WispError | null) => void } {
-    const startedAt = Date.now();
+    const startedAt = this.#o.clock.now();
     let logs: LogEntry[] = [];
     return {
       onLogs: (lines) => {
@@ -97,7 +99,7 @@ export class InstanceCalls {
       inputBytes: 0,
       parentId: null,
       startedAt,
-      finishedAt: Date.now(),
+      finishedAt: this.#o.clock.now(),
       resultJson: report.ok ? report.json : null,
       error: report.ok ? null : report.error,
       logs: report.logs,

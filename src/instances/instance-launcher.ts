@@ -3,6 +3,7 @@
 // Checkpoints are bounded (checkpointLimit): the thread measures its state before serializing it,
 // the bytes move between threads instead of being copied, and a checkpoint on disk is measured
 // before it is read back.
+import { isoNow, type Clock } from '../common/clock.js';
 import type { FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -29,6 +30,7 @@ export interface InstanceLauncherOptions {
   memoryCheckIntervalMs: number;
   /** The function's secrets (handed to the instance as this.ctx.env when it starts); undefined: none. */
   secrets: (fn: string) => FunctionSecrets | undefined;
+  clock: Clock;
 }
 
 export interface LaunchOptions {
@@ -139,7 +141,7 @@ export class InstanceLauncher {
     // The thread measured it; measured again here, since it is what gets written and read back.
     const limit = this.#limit(record);
     if (outcome.value.byteLength > limit) throw checkpointTooLarge(record, `${outcome.value.byteLength} bytes`, limit);
-    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: new Date().toISOString() };
+    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: isoNow(this.#o.clock) };
   }
 
   #limit(record: InstanceRecord): number {

@@ -31,8 +31,7 @@ function pickClass(version: VersionRecord, requested: string | undefined): strin
 }
 
 /** The record of an instance about to start: status `starting`, no checkpoint. */
-export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }): InstanceRecord {
-  const now = new Date().toISOString();
+export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }, now: string): InstanceRecord {
   return {
     id: newInstanceId(),
     function: version.name,

@@ -1,6 +1,7 @@
 // Runs functions on the pool: picks the version, holds a concurrency slot, runs the task, and turns
 // every way it can end into a result or a catalogued error. Synchronous and nested calls are
 // recorded here (in memory); asynchronous ones by the dispatcher, which calls call().
+import type { Clock } from '../common/clock.js';
 import { randomUUID } from 'node:crypto';
 import { WispError, type SerializedError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -47,6 +48,7 @@ export interface InvokerOptions {
   record: CallRecorder;
   /** A function's secrets (ctx.env) and their redactor; undefined when it has none. */
   secrets: (fn: string) => FunctionSecrets | undefined;
+  clock: Clock;
 }
 
 export class Invoker {
@@ -59,7 +61,7 @@ export class Invoker {
 
   /** A synchronous invocation: resolves to the result as JSON text, or throws its error. */
   async invoke(name: string, input: unknown, options: CallOptions): Promise<string> {
-    const startedAt = Date.now();
+    const startedAt = this.#o.clock.now();
     const report = await this.call(name, input, options);
     this.#record('sync', name, null, 0, options, startedAt, report, null);
     if (!report.ok) throw report.error;
@@ -88,7 +90,7 @@ export class Invoker {
   async nested(request: NestedInvokeRequest): Promise<InstanceOutcome<string>> {
     const { parent } = request;
     const depth = parent.depth + 1;
-    const startedAt = Date.now();
+    const startedAt = this.#o.clock.now();
     const options: CallOptions = { invocationId: randomUUID(), depth, durable: parent.durable };
     const report: CallReport =
       depth > this.#o.maxDepth
@@ -111,7 +113,7 @@ export class Invoker {
         inputBytes,
         parentId,
         startedAt,
-        finishedAt: Date.now(),
+        finishedAt: this.#o.clock.now(),
         resultJson: report.ok ? report.json : null,
         error: report.ok ? null : report.error,
         logs: report.logs,
@@ -127,7 +129,7 @@ export class Invoker {
   async serveHttp(name: string, request: WireRequest, jsonInput: () => unknown, invocationId: string): Promise<HttpResult> {
     const version = this.#o.registry.resolve(name);
     if (version.exports.fetch) {
-      const startedAt = Date.now();
+      const startedAt = this.#o.clock.now();
       const options = { invocationId };
       const report = await this.#run(version, options, (code, meta) => this.#o.pool.run({ kind: 'fetch', code, meta, request }, this.#runOptions(version, options)));
       const recorded: CallReport = report.ok ? { ...report, json: 'null' } : report;

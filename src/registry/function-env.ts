@@ -1,5 +1,6 @@
 // A function's secrets (`ctx.env`): set at deploy or through /v1/functions/{name}/env, handed to
 // its calls, and never answered back. Values are cached per function because every call reads them.
+import { isoNow, type Clock } from '../common/clock.js';
 import { secretsOf, type FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { EnvEntry, EnvStore } from '../store/env-store.js';
@@ -17,6 +18,7 @@ export interface FunctionEnvOptions {
   store: EnvStore;
   /** Throws FUNCTION_NOT_FOUND for a function that does not exist. */
   requireFunction: (name: string) => void;
+  clock: Clock;
 }
 
 export class FunctionEnv {
@@ -57,7 +59,7 @@ export class FunctionEnv {
       else next[name] = value;
     }
     checkTotals(next);
-    this.#o.store.apply(fn, checked, new Date().toISOString());
+    this.#o.store.apply(fn, checked, isoNow(this.#o.clock));
     this.#cache.delete(fn);
     return this.#o.store.entries(fn);
   }

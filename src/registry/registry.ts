@@ -1,5 +1,6 @@
 // The function registry: deploys (bundle, load-check, store), versions, rollback, delete, and
 // the hot-path lookup of which code a call runs.
+import { isoNow, type Clock } from '../common/clock.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -30,6 +31,7 @@ export interface RegistryOptions {
   scratchDir: string;
   /** An archive may unpack to at most this many bytes. */
   maxUnpackedBytes: number;
+  clock: Clock;
 }
 
 export interface FunctionView extends FunctionRecord {
@@ -69,7 +71,7 @@ export class Registry {
       }
       const config = resolveFunctionConfig(report.config, deployConfig, this.#o.limits);
       await this.#o.blobs.put(bundle);
-      const { version } = this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: new Date().toISOString() });
+      const { version } = this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: isoNow(this.#o.clock) });
       this.#active.set(name, version);
       return version;
     } finally {
@@ -95,7 +97,7 @@ export class Registry {
 
   rollback(name: string, version: number): FunctionView {
     if (!this.#o.store.getFunction(name)) throw notFound(name);
-    const fn = this.#o.store.setActiveVersion(name, version);
+    const fn = this.#o.store.setActiveVersion(name, version, isoNow(this.#o.clock));
     if (!fn) throw versionNotFound(name, version);
     this.#active.delete(name);
     return { ...fn, active: this.#activeOf(name) };

@@ -9,7 +9,7 @@ export interface FunctionStore {
   getVersion(name: string, version: number): VersionRecord | undefined;
   listVersions(name: string): VersionRecord[];
   /** Returns the updated record, or undefined when the function or the version does not exist. */
-  setActiveVersion(name: string, version: number): FunctionRecord | undefined;
+  setActiveVersion(name: string, version: number, updatedAt: string): FunctionRecord | undefined;
   /** Returns false when there was no such function. */
   deleteFunction(name: string): boolean;
 }

@@ -94,9 +94,9 @@ export class SqliteFunctionStore implements FunctionStore {
     return (this.#statements.listVersions.all(name) as VersionRow[]).map(toVersion);
   }
 
-  setActiveVersion(name: string, version: number): FunctionRecord | undefined {
+  setActiveVersion(name: string, version: number, updatedAt: string): FunctionRecord | undefined {
     if (!this.getVersion(name, version)) return undefined;
-    this.#statements.setActive.run(version, new Date().toISOString(), name);
+    this.#statements.setActive.run(version, updatedAt, name);
     return this.getFunction(name);
   }
 
