@@ -72,6 +72,9 @@ const MIGRATIONS: readonly string[] = [
      updated_at TEXT NOT NULL,
      PRIMARY KEY (function, name)
    );`,
+  // The queue's index, in the order due work is taken: oldest first by (run_at, created_at).
+  `CREATE INDEX invocations_due_in_order ON invocations (run_at, created_at) WHERE status IN ('queued', 'retrying');
+   DROP INDEX invocations_due;`,
 ];
 
 /**

@@ -72,11 +72,14 @@ export class SqliteInvocationStore implements InvocationStore {
     this.#sql = {
       setLogs: db.prepare('UPDATE invocations SET logs = ? WHERE id = ?'),
       logs: db.prepare('SELECT logs FROM invocations WHERE id = ?'),
+      // INDEXED BY: left to itself the planner takes invocations_by_status, which reads and sorts
+      // every queued row, so each pass cost time in proportion to the backlog (19 ms at 100,000
+      // queued against 0.015 ms through the queue's own index).
       due: db.prepare(
-        `SELECT record FROM invocations WHERE ${QUEUED} AND run_at <= ?
+        `SELECT record FROM invocations INDEXED BY invocations_due_in_order WHERE ${QUEUED} AND run_at <= ?
            AND function NOT IN (SELECT value FROM json_each(?)) ORDER BY run_at, created_at LIMIT ?`,
       ),
-      nextRunAt: db.prepare(`SELECT MIN(run_at) AS at FROM invocations WHERE ${QUEUED}`),
+      nextRunAt: db.prepare(`SELECT MIN(run_at) AS at FROM invocations INDEXED BY invocations_due_in_order WHERE ${QUEUED}`),
       children: db.prepare('SELECT record FROM invocations WHERE parent_id = ? ORDER BY created_at, id'),
       withStatus: db.prepare('SELECT record FROM invocations WHERE status = ? ORDER BY created_at'),
       callbacksDue: db.prepare('SELECT record FROM invocations WHERE callback_at <= ? ORDER BY callback_at LIMIT ?'),
