@@ -243,7 +243,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await services.instances.recover();
   await services.groups.recover();
   services.invocations.recover();
-  services.triggers.recover();
+  await services.triggers.recover();
   app.addHook('onClose', async () => {
     inspector.close();
     services.triggers.close();

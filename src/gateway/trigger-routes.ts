@@ -19,16 +19,16 @@ export async function triggerRoutes(app: FastifyInstance, { triggers }: Services
     treatEveryBodyAsJson(api);
     checkFunctionNames(api);
     api.post<FnParams & { Body: CreateTriggerRequest }>('/v1/functions/:name/triggers', { schema: { params: fnParams, ...requestSchemas('/v1/functions/{name}/triggers', 'post') } }, async (request, reply) => {
-      const trigger = triggers.create(request.params.name, request.body);
+      const trigger = await triggers.create(request.params.name, request.body);
       reply.header('location', `/v1/functions/${request.params.name}/triggers/${trigger.id}`);
       return reply.code(201).send(trigger);
     });
-    api.get<FnParams>('/v1/functions/:name/triggers', { schema: { params: fnParams } }, async (request) => ({ triggers: triggers.list(request.params.name) }));
+    api.get<FnParams>('/v1/functions/:name/triggers', { schema: { params: fnParams } }, async (request) => ({ triggers: await triggers.list(request.params.name) }));
     api.get<TriggerParams>('/v1/functions/:name/triggers/:id', { schema: { params: triggerParams } }, async (request) =>
       triggers.get(request.params.name, request.params.id),
     );
     api.delete<TriggerParams>('/v1/functions/:name/triggers/:id', { schema: { params: triggerParams } }, async (request, reply) => {
-      triggers.delete(request.params.name, request.params.id);
+      await triggers.delete(request.params.name, request.params.id);
       return reply.code(204).send();
     });
     api.post<TriggerParams & { Body: { secret: string; overlapSeconds?: number } }>(

@@ -154,6 +154,11 @@ export class CronScheduler {
   #handled(trigger: CronTriggerRecord, at: number, invocationId: string | null): void {
     trigger.lastScheduledAt = Math.max(at, trigger.lastScheduledAt ?? 0);
     trigger.lastInvocationId = invocationId;
-    if (this.#armed.has(trigger.id)) this.#o.store.save(trigger);
+    if (!this.#armed.has(trigger.id)) return;
+    // The run itself is keyed by its scheduled time (the idempotency key), so a record that does
+    // not reach the store costs at most a repeat after a restart, which that key absorbs.
+    this.#o.store.recordScheduled(trigger.id, at, invocationId).catch((err: unknown) => {
+      this.#o.log(`cron trigger ${trigger.id}: cannot record the run for ${new Date(at).toISOString()}: ${String(err)}`);
+    });
   }
 }

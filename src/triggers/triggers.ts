@@ -33,7 +33,7 @@ export class Triggers {
     this.#o = options;
   }
 
-  create(fn: string, request: CreateTriggerRequest): TriggerView {
+  async create(fn: string, request: CreateTriggerRequest): Promise<TriggerView> {
     const version = this.#o.registry.resolve(fn);
     if (!version.exports.handler) {
       throw new WispError('NO_JSON_HANDLER', `function "${fn}" has no default function export for a trigger to run`);
@@ -55,7 +55,7 @@ export class Triggers {
         createdAt,
       };
       checkSchedule(record, this.#o.now());
-      this.#o.store.save(record);
+      await this.#o.store.create(record);
       this.#o.cron.add(record);
       return this.#view(record);
     }
@@ -71,7 +71,7 @@ export class Triggers {
       hmac: request.scheme === 'hmac-sha256' ? { header: 'x-signature', encoding: 'hex', prefix: '', idHeader: '', ...request.hmac } : null,
       createdAt,
     };
-    this.#o.store.save(record);
+    await this.#o.store.create(record);
     return this.#view(record);
   }
 
@@ -80,46 +80,42 @@ export class Triggers {
   }
 
   /** At start: cron triggers are armed again, and deal with the times they missed. */
-  recover(): void {
-    this.#o.cron.recover(this.#o.store.all().filter((record): record is CronTriggerRecord => record.type === 'cron'));
+  async recover(): Promise<void> {
+    this.#o.cron.recover(await this.#o.store.crons());
   }
 
   close(): void {
     this.#o.cron.close();
   }
 
-  list(fn: string): TriggerView[] {
+  async list(fn: string): Promise<TriggerView[]> {
     this.#o.registry.get(fn);
-    return this.#o.store.list(fn).map((record) => this.#view(record));
+    return (await this.#o.store.list(fn)).map((record) => this.#view(record));
   }
 
-  get(fn: string, id: string): TriggerView {
-    return this.#view(this.#find(fn, id));
+  async get(fn: string, id: string): Promise<TriggerView> {
+    return this.#view(await this.#find(fn, id));
   }
 
-  delete(fn: string, id: string): void {
-    this.#find(fn, id);
+  async delete(fn: string, id: string): Promise<void> {
+    await this.#find(fn, id);
     this.#o.cron.remove(id);
-    this.#o.store.delete(id);
+    await this.#o.store.delete(id);
   }
 
   /** Makes `secret` the current one; the others stay accepted for the overlap, then expire. */
-  rotate(fn: string, id: string, secret: string, overlapMs = this.#o.rotationOverlapMs): TriggerView {
-    const record = this.#find(fn, id);
+  async rotate(fn: string, id: string, secret: string, overlapMs = this.#o.rotationOverlapMs): Promise<TriggerView> {
+    const record = await this.#find(fn, id);
     if (record.type !== 'webhook') throw new WispError('INVALID_REQUEST', `trigger ${id} is a cron trigger; only webhook triggers have a secret`);
     const now = this.#o.now();
-    const until = now + overlapMs;
-    record.secrets = [
-      { secret, expiresAt: null },
-      ...record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => ({ secret: s.secret, expiresAt: Math.min(s.expiresAt ?? until, until) })),
-    ];
-    this.#o.store.save(record);
-    return this.#view(record);
+    const rotated = await this.#o.store.rotateSecret(id, secret, now, now + overlapMs);
+    if (!rotated) throw new WispError('TRIGGER_NOT_FOUND', `function "${fn}" has no trigger "${id}"`);
+    return this.#view(rotated);
   }
 
   /** Verifies a delivery and records it as an invocation; a redelivery yields the first one. */
   async deliver(id: string, body: Buffer, headers: Headers): Promise<{ invocationId: string; existed: boolean }> {
-    const trigger = this.#o.store.get(id);
+    const trigger = await this.#o.store.get(id);
     if (trigger?.type !== 'webhook') throw new WispError('TRIGGER_NOT_FOUND', `no webhook trigger "${id}"`);
     let delivery;
     try {
@@ -140,8 +136,8 @@ export class Triggers {
     return { invocationId: invocation.id, existed };
   }
 
-  #find(fn: string, id: string): TriggerRecord {
-    const record = this.#o.store.get(id);
+  async #find(fn: string, id: string): Promise<TriggerRecord> {
+    const record = await this.#o.store.get(id);
     if (!record || record.function !== fn) throw new WispError('TRIGGER_NOT_FOUND', `function "${fn}" has no trigger "${id}"`);
     return record;
   }
