@@ -11,18 +11,18 @@ export async function envRoutes(app: FastifyInstance, { env }: Services): Promis
   useJsonParser(app);
   checkFunctionNames(app);
 
-  app.get<NameParams>('/v1/functions/:name/env', { schema: { params: nameParams } }, async (request) => ({ env: env.entries(request.params.name) }));
+  app.get<NameParams>('/v1/functions/:name/env', { schema: { params: nameParams } }, async (request) => ({ env: await env.entries(request.params.name) }));
 
   // Checked in FunctionEnv, so that a bad value is named in the message without being quoted.
   app.patch<NameParams & { Body: unknown }>('/v1/functions/:name/env', { schema: { params: nameParams } }, async (request) => ({
-    env: env.apply(request.params.name, request.body),
+    env: await env.apply(request.params.name, request.body),
   }));
 
   app.delete<{ Params: { name: string; key: string } }>(
     '/v1/functions/:name/env/:key',
     { schema: { params: { type: 'object', properties: { name: { type: 'string' }, key: { type: 'string' } }, required: ['name', 'key'] } } },
     async (request, reply) => {
-      env.remove(request.params.name, request.params.key);
+      await env.remove(request.params.name, request.params.key);
       return reply.code(204).send();
     },
   );

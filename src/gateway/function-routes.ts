@@ -59,7 +59,7 @@ async function deployRoute(app: FastifyInstance, { registry, env, config }: Serv
     const { upload, config: deployConfig } = await readDeployBody(request.params.name, request);
     const { versionConfig, envChanges } = splitEnv(deployConfig);
     const version = await registry.deploy(request.params.name, upload, versionConfig);
-    if (envChanges) env.apply(version.name, envChanges);
+    if (envChanges) await env.apply(version.name, envChanges);
     return reply.code(201).header('location', `/v1/functions/${version.name}`).send(versionView(version));
   });
 }
@@ -90,7 +90,7 @@ export async function functionRoutes(app: FastifyInstance, services: Services): 
 
   app.delete<NameParams>('/v1/functions/:name', { schema: { params: nameParams } }, async (request, reply) => {
     registry.delete(request.params.name);
-    env.forget(request.params.name);
+    await env.forget(request.params.name);
     return reply.code(204).send();
   });
 }

@@ -10,6 +10,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const MAX_ENTRIES = 100;
 /** All values of one function together (AWS Lambda allows 4 KB; certificates need more). */
 export const MAX_ENV_BYTES = 64 * 1024;
+const LIMITS = { maxEntries: MAX_ENTRIES, maxBytes: MAX_ENV_BYTES };
 
 export type EnvChanges = Readonly<Record<string, string | null>>;
 
@@ -23,11 +24,17 @@ export interface FunctionEnvOptions {
 
 export class FunctionEnv {
   readonly #o: FunctionEnvOptions;
-  /** null: looked up, and the function has none. */
-  readonly #cache = new Map<string, FunctionSecrets | null>();
+  /** Every function's secrets, loaded at start and kept current by apply: calls never wait on the store. */
+  readonly #cache = new Map<string, FunctionSecrets>();
 
   constructor(options: FunctionEnvOptions) {
     this.#o = options;
+  }
+
+  /** Reads every function's values into the cache; before the first call is served. */
+  async load(): Promise<void> {
+    this.#cache.clear();
+    for (const [fn, values] of await this.#o.store.all()) this.#cache.set(fn, secretsOf(values));
   }
 
   /**
@@ -35,44 +42,38 @@ export class FunctionEnv {
    * redactor for it; undefined when the function has none.
    */
   of(fn: string): FunctionSecrets | undefined {
-    let secrets = this.#cache.get(fn);
-    if (secrets === undefined) {
-      const values = this.#o.store.values(fn);
-      secrets = Object.keys(values).length === 0 ? null : secretsOf(values);
-      this.#cache.set(fn, secrets);
-    }
-    return secrets ?? undefined;
+    return this.#cache.get(fn);
   }
 
-  entries(fn: string): EnvEntry[] {
+  entries(fn: string): Promise<EnvEntry[]> {
     this.#o.requireFunction(fn);
     return this.#o.store.entries(fn);
   }
 
   /** Sets and (with null) deletes values; every change is checked before any is applied. */
-  apply(fn: string, changes: unknown): EnvEntry[] {
+  async apply(fn: string, changes: unknown): Promise<EnvEntry[]> {
     this.#o.requireFunction(fn);
     const checked = checkEnvChanges(changes);
-    const next = { ...this.of(fn)?.values };
-    for (const [name, value] of Object.entries(checked)) {
-      if (value === null) delete next[name];
-      else next[name] = value;
+    const result = await this.#o.store.apply(fn, checked, isoNow(this.#o.clock), LIMITS);
+    if (!result.ok) {
+      if (result.entries > MAX_ENTRIES) throw new WispError('INVALID_ENV', `a function has at most ${MAX_ENTRIES} env values; this would make ${result.entries}`);
+      throw new WispError('INVALID_ENV', `a function's env values may hold ${MAX_ENV_BYTES} bytes together; this would make ${result.bytes}`);
     }
-    checkTotals(next);
-    this.#o.store.apply(fn, checked, isoNow(this.#o.clock));
-    this.#cache.delete(fn);
+    if (Object.keys(result.values).length === 0) this.#cache.delete(fn);
+    else this.#cache.set(fn, secretsOf(result.values));
     return this.#o.store.entries(fn);
   }
 
-  remove(fn: string, name: string): void {
+  async remove(fn: string, name: string): Promise<void> {
     this.#o.requireFunction(fn);
     if (!(name in (this.of(fn)?.values ?? {}))) throw new WispError('ENV_NOT_FOUND', `function "${fn}" has no env value named "${name}"`);
-    this.apply(fn, { [name]: null });
+    await this.apply(fn, { [name]: null });
   }
 
-  /** The function is gone (its rows went with it): drop what is cached. */
-  forget(fn: string): void {
+  /** The function is gone: so are its values. */
+  async forget(fn: string): Promise<void> {
     this.#cache.delete(fn);
+    await this.#o.store.deleteAll(fn);
   }
 }
 
@@ -88,11 +89,4 @@ export function checkEnvChanges(changes: unknown): EnvChanges {
     }
   }
   return changes as EnvChanges;
-}
-
-function checkTotals(env: Record<string, string>): void {
-  const names = Object.keys(env);
-  if (names.length > MAX_ENTRIES) throw new WispError('INVALID_ENV', `a function has at most ${MAX_ENTRIES} env values; this would make ${names.length}`);
-  const bytes = names.reduce((sum, name) => sum + Buffer.byteLength(name) + Buffer.byteLength(env[name]!), 0);
-  if (bytes > MAX_ENV_BYTES) throw new WispError('INVALID_ENV', `a function's env values may hold ${MAX_ENV_BYTES} bytes together; this would make ${bytes}`);
 }
