@@ -240,7 +240,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const stores = createStores(config);
   const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
   app.decorate('wisp', services);
-  // Secrets first: recovered instances and invocations read them as they start.
+  // Functions and secrets first: recovered instances and invocations read them as they start.
+  await services.registry.load();
   await services.env.load();
   await services.instances.recover();
   await services.groups.recover();

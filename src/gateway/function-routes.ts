@@ -85,11 +85,11 @@ export async function functionRoutes(app: FastifyInstance, services: Services): 
     {
       schema: { params: nameParams, ...requestSchemas('/v1/functions/{name}', 'patch') },
     },
-    async (request) => functionView(registry.rollback(request.params.name, request.body.activeVersion)),
+    async (request) => functionView(await registry.rollback(request.params.name, request.body.activeVersion)),
   );
 
   app.delete<NameParams>('/v1/functions/:name', { schema: { params: nameParams } }, async (request, reply) => {
-    registry.delete(request.params.name);
+    await registry.delete(request.params.name);
     await env.forget(request.params.name);
     return reply.code(204).send();
   });

@@ -44,7 +44,10 @@ export function codeRef(blobs: BlobStore, version: Pick<VersionRecord, 'name' | 
 
 export class Registry {
   readonly #o: RegistryOptions;
-  /** Active version per function: the one read on every call, so it never touches the disk. */
+  /** Every function and version, loaded at start and kept current by each change: no read waits on the store. */
+  readonly #functions = new Map<string, FunctionRecord>();
+  readonly #versions = new Map<string, Map<number, VersionRecord>>();
+  /** Active version per function: the one read on every call. */
   readonly #active = new Map<string, VersionRecord>();
   readonly #codeRefs = new WeakMap<VersionRecord, CodeRef>();
 
@@ -71,7 +74,9 @@ export class Registry {
       }
       const config = resolveFunctionConfig(report.config, deployConfig, this.#o.limits);
       await this.#o.blobs.put(bundle);
-      const { version } = this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: isoNow(this.#o.clock) });
+      const { fn, version } = await this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: isoNow(this.#o.clock) });
+      this.#functions.set(name, fn);
+      this.#versionsOf(name).set(version.version, version);
       this.#active.set(name, version);
       return version;
     } finally {
@@ -79,33 +84,47 @@ export class Registry {
     }
   }
 
+  /** Reads every function and version from the store; before the first call is served. */
+  async load(): Promise<void> {
+    const { functions, versions } = await this.#o.store.load();
+    this.#functions.clear();
+    this.#versions.clear();
+    this.#active.clear();
+    for (const fn of functions) this.#functions.set(fn.name, fn);
+    for (const version of versions) this.#versionsOf(version.name).set(version.version, version);
+  }
+
   list(): FunctionView[] {
-    return this.#o.store.listFunctions().map((fn) => ({ ...fn, active: this.#activeOf(fn.name) }));
+    return [...this.#functions.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((fn) => ({ ...fn, active: this.#activeOf(fn.name) }));
   }
 
   get(name: string): FunctionView {
-    const fn = this.#o.store.getFunction(name);
+    const fn = this.#functions.get(name);
     if (!fn) throw notFound(name);
     return { ...fn, active: this.#activeOf(name) };
   }
 
   versions(name: string): VersionRecord[] {
-    const versions = this.#o.store.listVersions(name);
-    if (versions.length === 0) throw notFound(name);
-    return versions;
+    const versions = this.#versions.get(name);
+    if (!versions || versions.size === 0) throw notFound(name);
+    return [...versions.values()].sort((a, b) => a.version - b.version);
   }
 
-  rollback(name: string, version: number): FunctionView {
-    if (!this.#o.store.getFunction(name)) throw notFound(name);
-    const fn = this.#o.store.setActiveVersion(name, version, isoNow(this.#o.clock));
+  async rollback(name: string, version: number): Promise<FunctionView> {
+    if (!this.#functions.has(name)) throw notFound(name);
+    const fn = await this.#o.store.setActiveVersion(name, version, isoNow(this.#o.clock));
     if (!fn) throw versionNotFound(name, version);
+    this.#functions.set(name, fn);
     this.#active.delete(name);
     return { ...fn, active: this.#activeOf(name) };
   }
 
-  delete(name: string): void {
+  async delete(name: string): Promise<void> {
+    if (!this.#functions.has(name)) throw notFound(name);
+    this.#functions.delete(name);
+    this.#versions.delete(name);
     this.#active.delete(name);
-    if (!this.#o.store.deleteFunction(name)) throw notFound(name);
+    if (!(await this.#o.store.deleteFunction(name))) throw notFound(name);
   }
 
   /** The version a call runs: the active one, or the one asked for. */
@@ -119,15 +138,10 @@ export class Registry {
   }
 
   resolve(name: string, version?: number): VersionRecord {
-    if (version === undefined) {
-      const active = this.#active.get(name);
-      if (active) return active;
-      if (!this.#o.store.getFunction(name)) throw notFound(name);
-      return this.#activeOf(name);
-    }
-    const record = this.#o.store.getVersion(name, version);
+    if (version === undefined) return this.#active.get(name) ?? this.#activeOf(name);
+    const record = this.#versions.get(name)?.get(version);
     if (record) return record;
-    if (!this.#o.store.getFunction(name)) throw notFound(name);
+    if (!this.#functions.has(name)) throw notFound(name);
     throw versionNotFound(name, version);
   }
 
@@ -144,12 +158,21 @@ export class Registry {
   #activeOf(name: string): VersionRecord {
     let active = this.#active.get(name);
     if (!active) {
-      const fn = this.#o.store.getFunction(name);
-      active = fn && this.#o.store.getVersion(name, fn.activeVersion);
+      const fn = this.#functions.get(name);
+      active = fn && this.#versions.get(name)?.get(fn.activeVersion);
       if (!active) throw notFound(name);
       this.#active.set(name, active);
     }
     return active;
+  }
+
+  #versionsOf(name: string): Map<number, VersionRecord> {
+    let versions = this.#versions.get(name);
+    if (!versions) {
+      versions = new Map();
+      this.#versions.set(name, versions);
+    }
+    return versions;
   }
 
   async #bundle(upload: Upload, scratch: string): Promise<Buffer> {

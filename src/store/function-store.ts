@@ -1,15 +1,18 @@
+// Function metadata, as the operations the registry needs. The registry serves every read from
+// memory (a call never waits on the store): it loads everything once, and each change returns
+// what it made.
 import type { FunctionRecord, VersionRecord } from './records.js';
 
-/** Function metadata. Implementations: embedded SQLite (sqlite-function-store.ts); Redis later. */
+export type VersionDraft = Omit<VersionRecord, 'version'>;
+
+/** Implementations: SQLite (sqlite-function-store.ts) and Redis (redis-function-store.ts), held to test/store/conformance. */
 export interface FunctionStore {
-  /** Records a new version and makes it active, atomically; returns it with its number. */
-  addVersion(draft: Omit<VersionRecord, 'version'>): { fn: FunctionRecord; version: VersionRecord };
-  getFunction(name: string): FunctionRecord | undefined;
-  listFunctions(): FunctionRecord[];
-  getVersion(name: string, version: number): VersionRecord | undefined;
-  listVersions(name: string): VersionRecord[];
-  /** Returns the updated record, or undefined when the function or the version does not exist. */
-  setActiveVersion(name: string, version: number, updatedAt: string): FunctionRecord | undefined;
-  /** Returns false when there was no such function. */
-  deleteFunction(name: string): boolean;
+  /** Every function (by name) and every version of each (oldest first). */
+  load(): Promise<{ functions: FunctionRecord[]; versions: VersionRecord[] }>;
+  /** Takes the next version number, records the version and makes it active, atomically. */
+  addVersion(draft: VersionDraft): Promise<{ fn: FunctionRecord; version: VersionRecord }>;
+  /** The updated record; undefined when the function or the version does not exist. */
+  setActiveVersion(name: string, version: number, updatedAt: string): Promise<FunctionRecord | undefined>;
+  /** The function and all its versions; false when there was no such function. */
+  deleteFunction(name: string): Promise<boolean>;
 }

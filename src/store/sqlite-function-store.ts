@@ -1,5 +1,5 @@
 import type { SqliteDatabase } from './database.js';
-import type { FunctionStore } from './function-store.js';
+import type { FunctionStore, VersionDraft } from './function-store.js';
 import type { FunctionRecord, VersionRecord } from './records.js';
 
 interface FunctionRow {
@@ -37,17 +37,16 @@ const toVersion = (row: VersionRow): VersionRecord => ({
 });
 
 export class SqliteFunctionStore implements FunctionStore {
-  readonly #db: SqliteDatabase;
   readonly #statements;
   readonly #addVersion;
+  readonly #setActive;
 
   constructor(db: SqliteDatabase) {
-    this.#db = db;
     this.#statements = {
       getFunction: db.prepare('SELECT * FROM functions WHERE name = ?'),
       listFunctions: db.prepare('SELECT * FROM functions ORDER BY name'),
-      getVersion: db.prepare('SELECT * FROM function_versions WHERE name = ? AND version = ?'),
-      listVersions: db.prepare('SELECT * FROM function_versions WHERE name = ? ORDER BY version'),
+      getVersion: db.prepare('SELECT 1 FROM function_versions WHERE name = ? AND version = ?'),
+      listAllVersions: db.prepare('SELECT * FROM function_versions ORDER BY name, version'),
       insertFunction: db.prepare(
         'INSERT INTO functions (name, active_version, latest_version, created_at, updated_at) VALUES (?, 1, 1, ?, ?)',
       ),
@@ -61,46 +60,43 @@ export class SqliteFunctionStore implements FunctionStore {
       deleteFunction: db.prepare('DELETE FROM functions WHERE name = ?'),
     };
     // One transaction: the version number is taken and the version row written together.
-    this.#addVersion = db.transaction((draft: Omit<VersionRecord, 'version'>) => {
+    this.#addVersion = db.transaction((draft: VersionDraft) => {
       const s = this.#statements;
       const bumped = s.bumpFunction.run(draft.createdAt, draft.name);
       if (bumped.changes === 0) s.insertFunction.run(draft.name, draft.createdAt, draft.createdAt);
-      const fn = this.getFunction(draft.name)!;
+      const fn = this.#getFunction(draft.name)!;
       const version = fn.latestVersion;
       s.insertVersion.run(draft.name, version, draft.digest, JSON.stringify(draft.config), JSON.stringify(draft.exports), draft.createdAt);
       return { fn, version: { ...draft, version } };
     });
+    this.#setActive = db.transaction((name: string, version: number, updatedAt: string) => {
+      if (!this.#statements.getVersion.get(name, version)) return undefined;
+      this.#statements.setActive.run(version, updatedAt, name);
+      return this.#getFunction(name);
+    });
   }
 
-  addVersion(draft: Omit<VersionRecord, 'version'>): { fn: FunctionRecord; version: VersionRecord } {
+  async load(): Promise<{ functions: FunctionRecord[]; versions: VersionRecord[] }> {
+    return {
+      functions: (this.#statements.listFunctions.all() as FunctionRow[]).map(toFunction),
+      versions: (this.#statements.listAllVersions.all() as VersionRow[]).map(toVersion),
+    };
+  }
+
+  async addVersion(draft: VersionDraft): Promise<{ fn: FunctionRecord; version: VersionRecord }> {
     return this.#addVersion.immediate(draft);
   }
 
-  getFunction(name: string): FunctionRecord | undefined {
+  async setActiveVersion(name: string, version: number, updatedAt: string): Promise<FunctionRecord | undefined> {
+    return this.#setActive(name, version, updatedAt);
+  }
+
+  async deleteFunction(name: string): Promise<boolean> {
+    return this.#statements.deleteFunction.run(name).changes > 0;
+  }
+
+  #getFunction(name: string): FunctionRecord | undefined {
     const row = this.#statements.getFunction.get(name) as FunctionRow | undefined;
     return row && toFunction(row);
-  }
-
-  listFunctions(): FunctionRecord[] {
-    return (this.#statements.listFunctions.all() as FunctionRow[]).map(toFunction);
-  }
-
-  getVersion(name: string, version: number): VersionRecord | undefined {
-    const row = this.#statements.getVersion.get(name, version) as VersionRow | undefined;
-    return row && toVersion(row);
-  }
-
-  listVersions(name: string): VersionRecord[] {
-    return (this.#statements.listVersions.all(name) as VersionRow[]).map(toVersion);
-  }
-
-  setActiveVersion(name: string, version: number, updatedAt: string): FunctionRecord | undefined {
-    if (!this.getVersion(name, version)) return undefined;
-    this.#statements.setActive.run(version, updatedAt, name);
-    return this.getFunction(name);
-  }
-
-  deleteFunction(name: string): boolean {
-    return this.#statements.deleteFunction.run(name).changes > 0;
   }
 }
