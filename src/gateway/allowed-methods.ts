@@ -17,7 +17,6 @@ const noop = () => undefined;
 export class AllowedMethods {
   readonly #router = FindMyWay(ROUTER_OPTIONS);
   readonly #methods = new Set<string>();
-  readonly #hints = new Map<string, string>();
 
   add(method: string, url: string): void {
     this.#methods.add(method);

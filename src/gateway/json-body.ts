@@ -17,6 +17,11 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/** The request's media type, lowercase, without parameters (`text/plain; charset=utf-8` → `text/plain`); '' when none. */
+export function mediaTypeOf(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 /** What `curl -d` sends when no -H 'content-type: application/json' is given. */
 const CURL_DEFAULT_TYPE = 'application/x-www-form-urlencoded';
 
@@ -24,7 +29,7 @@ const jsonParser = (request: FastifyRequest, body: string | Buffer, done: (err: 
   try {
     done(null, parseJson(body as string));
   } catch (err) {
-    const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const type = mediaTypeOf(request);
     // Text that is not JSON, sent as something other than JSON: say which type the route reads.
     if (err instanceof WispError && type !== '' && !JSON_TYPE.test(type)) {
       done(new WispError('INVALID_JSON', `${err.message} (it was sent as ${type}; this route reads the body as JSON: send Content-Type: application/json)`));

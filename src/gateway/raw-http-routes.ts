@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WireRequest } from '../runtime/protocol.js';
 import { INVOCATION_ID_HEADER } from './invoke-routes.js';
-import { JSON_TYPE, parseJson } from './json-body.js';
+import { JSON_TYPE, mediaTypeOf, parseJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import type { Services } from './services.js';
 
@@ -25,8 +25,7 @@ function toWireRequest(request: FastifyRequest): WireRequest {
 function jsonInputOf(request: FastifyRequest): unknown {
   const body = request.body instanceof Buffer ? request.body : undefined;
   if (!body || body.byteLength === 0) return null;
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
-  return JSON_TYPE.test(type) ? parseJson(body.toString('utf8')) : body.toString('utf8');
+  return JSON_TYPE.test(mediaTypeOf(request)) ? parseJson(body.toString('utf8')) : body.toString('utf8');
 }
 
 export async function rawHttpRoutes(app: FastifyInstance, { invoker, config }: Services): Promise<void> {

@@ -6,7 +6,7 @@ import { WispError } from '../errors.js';
 import { sniffArchive } from '../registry/archive.js';
 import type { SourceLanguage } from '../registry/bundle.js';
 import type { Upload } from '../registry/registry.js';
-import { JSON_TYPE, parseJson } from './json-body.js';
+import { JSON_TYPE, mediaTypeOf, parseJson } from './json-body.js';
 
 /** Content types taken as module source. curl --data-binary sends form-urlencoded by default. */
 const SOURCE_TYPES = new Set([
@@ -145,7 +145,7 @@ function checkDeclaredType(contentType: string, bytes: Buffer): void {
 
 export async function readDeployBody(name: string, request: FastifyRequest): Promise<DeployBody> {
   if (request.isMultipart()) return readMultipart(name, request);
-  const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const contentType = mediaTypeOf(request);
   const body = request.body instanceof Buffer ? request.body : Buffer.alloc(0);
   // Empty is empty, whatever type it was declared as.
   if (body.byteLength === 0) throw new WispError('EMPTY_UPLOAD', `the upload is empty: ${DEPLOY_TYPES_HINT}`);

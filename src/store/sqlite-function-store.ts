@@ -45,7 +45,7 @@ export class SqliteFunctionStore implements FunctionStore {
     this.#statements = {
       getFunction: db.prepare('SELECT * FROM functions WHERE name = ?'),
       listFunctions: db.prepare('SELECT * FROM functions ORDER BY name'),
-      getVersion: db.prepare('SELECT 1 FROM function_versions WHERE name = ? AND version = ?'),
+      hasVersion: db.prepare('SELECT 1 FROM function_versions WHERE name = ? AND version = ?'),
       listAllVersions: db.prepare('SELECT * FROM function_versions ORDER BY name, version'),
       insertFunction: db.prepare(
         'INSERT INTO functions (name, active_version, latest_version, created_at, updated_at) VALUES (?, 1, 1, ?, ?)',
@@ -70,7 +70,7 @@ export class SqliteFunctionStore implements FunctionStore {
       return { fn, version: { ...draft, version } };
     });
     this.#setActive = db.transaction((name: string, version: number, updatedAt: string) => {
-      if (!this.#statements.getVersion.get(name, version)) return undefined;
+      if (!this.#statements.hasVersion.get(name, version)) return undefined;
       this.#statements.setActive.run(version, updatedAt, name);
       return this.#getFunction(name);
     });

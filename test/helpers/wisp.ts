@@ -51,7 +51,7 @@ function answerOf(options: InjectOptions | string, res: LightMyRequestResponse):
 }
 
 /** Fails `t` with each way `answer` breaks openapi.yaml. */
-export function reportViolations(t: Test, answer: Answer): void {
+function reportViolations(t: Test, answer: Answer): void {
   for (const violation of contractViolations(answer)) {
     if (process.env.WISP_CONTRACT_LOG) appendFileSync(process.env.WISP_CONTRACT_LOG, `${violation.slice(0, 400)}\n`);
     t.fail(`response contract (openapi.yaml): ${violation}`);
