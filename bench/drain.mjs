@@ -6,15 +6,18 @@
 // trivial function are submitted behind them, the gate opens, and completions are counted from
 // /metrics (wisp_calls_total for mode async, outcome ok) every 50 ms. Reported: the rate over
 // the first fifth of the drain (the queue at its deepest), over the last fifth, and overall.
+// `node bench/drain.mjs OLD_DIR` also runs a baseline build (a checkout with dist/ built) at each
+// depth, right before this one, so both are measured side by side in one run.
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { api, start } from './lib.mjs';
+import { join, resolve } from 'node:path';
+import { api, root, start } from './lib.mjs';
 
 const depths = (process.env.BENCH_DRAIN_DEPTHS ?? '1000,20000,100000').split(',').map(Number);
 const SLOTS = 4;
+const baseline = process.argv[2] ? resolve(process.argv[2]) : undefined;
 
 async function gate() {
   const waiting = [];
@@ -43,12 +46,12 @@ async function until(check) {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-async function drainAt(depth) {
+async function drainAt(depth, build) {
   const work = mkdtempSync(join(tmpdir(), 'wisp-bench-drain-'));
   const config = join(work, 'wisp.json');
   writeFileSync(config, JSON.stringify({ invocations: { maxRunning: SLOTS } }));
   const g = await gate();
-  const wisp = await start(['dist/gateway-main.js'], { WISP_PORT: '0', WISP_DATA_DIR: join(work, 'data'), WISP_CONFIG: config });
+  const wisp = await start([join(build, 'dist', 'gateway-main.js')], { WISP_PORT: '0', WISP_DATA_DIR: join(work, 'data'), WISP_CONFIG: config });
   try {
     await api(wisp.url, 'PUT', '/v1/functions/hold', `export default async () => (await fetch(${JSON.stringify(g.url)})).text();`);
     await api(wisp.url, 'PUT', '/v1/functions/hello', 'export default (input: { name?: string } | null) => ({ greeting: `Hello, ${input?.name ?? "world"}` });');
@@ -88,8 +91,11 @@ async function drainAt(depth) {
 }
 
 console.log(`backlog drain, ${SLOTS} dispatcher slots (invocations.maxRunning), completions per second`);
-console.log('   depth | first fifth | last fifth | overall');
+console.log('   build |   depth | first fifth | last fifth | overall');
+const builds = baseline ? [['baseline', baseline], ['this', root]] : [['this', root]];
 for (const depth of depths) {
-  const r = await drainAt(depth);
-  console.log(`${String(r.depth).padStart(8)} | ${r.first.toFixed(0).padStart(11)} | ${r.last.toFixed(0).padStart(10)} | ${r.overall.toFixed(0).padStart(7)}`);
+  for (const [label, build] of builds) {
+    const r = await drainAt(depth, build);
+    console.log(`${label.padStart(8)} | ${String(r.depth).padStart(7)} | ${r.first.toFixed(0).padStart(11)} | ${r.last.toFixed(0).padStart(10)} | ${r.overall.toFixed(0).padStart(7)}`);
+  }
 }
