@@ -1,5 +1,6 @@
 // Builds the Wisp application: store, registry, pool and the gateway's route plugins, wired
 // together. main.ts listens with it; tests use app.inject().
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -31,7 +32,6 @@ import { InvocationEvents } from './invocations/invocation-events.js';
 import { Invocations } from './invocations/invocations.js';
 import { callbackSecret } from './invocations/signing-secret.js';
 import { SyncHistory } from './invocations/sync-history.js';
-import { WriteBatcher } from './invocations/write-batcher.js';
 import { Triggers } from './triggers/triggers.js';
 import { CronScheduler } from './triggers/cron-scheduler.js';
 import { triggerRoutes } from './gateway/trigger-routes.js';
@@ -136,7 +136,6 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     clock,
   });
   const store = stores.invocations;
-  const writes = new WriteBatcher(store);
   const events = new InvocationEvents();
   const callbacks = new CallbackSender({
     store,
@@ -150,7 +149,10 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   });
   const dispatcher = new Dispatcher({
     store,
-    writes,
+    // One node until cluster mode: each start is a new incarnation, and takes back the claims of
+    // the one before it.
+    node: LOCAL_NODE,
+    lease: { owner: `${LOCAL_NODE}/${randomUUID()}`, ms: config.invocations.leaseMs },
     registry,
     invoker,
     instances,
@@ -166,7 +168,6 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   });
   const invocations: Invocations = new Invocations({
     store,
-    writes,
     history,
     registry,
     instances,
@@ -194,8 +195,11 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, writes, triggers, metrics };
+  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, triggers, metrics };
 }
+
+/** The node id of a single Wisp (cluster mode names its nodes). */
+const LOCAL_NODE = 'local';
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -245,7 +249,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await services.env.load();
   await services.instances.recover();
   await services.groups.recover();
-  services.invocations.recover();
+  await services.invocations.recover();
   await services.triggers.recover();
   app.addHook('onClose', async () => {
     inspector.close();
@@ -255,8 +259,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await services.groups.close();
     await services.instances.close();
     await services.pool.close();
-    // Attempts that ended while the pool closed have their state changes waiting to commit.
-    await services.writes.flushed();
+    // Attempts that ended while the pool closed may have their state changes waiting to
+    // commit: the backend stores them before it closes.
     await stores.close();
   });
 

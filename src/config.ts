@@ -99,6 +99,11 @@ export interface Config {
     readonly cancelGraceMs: number;
     /** The longest ?wait= a GET may ask for. */
     readonly maxWaitSeconds: number;
+    /**
+     * How long a claim on an attempt holds without renewal (renewed every third of it). An
+     * attempt whose node stops renewing is taken back and run again after this.
+     */
+    readonly leaseMs: number;
     readonly callbacks: {
       /** Standard Webhooks secret (`whsec_` + base64); null: generated once, kept in the data dir. */
       readonly secret: string | null;
@@ -203,6 +208,7 @@ const schema = section({
     logBytes: positiveInt,
     cancelGraceMs: positiveInt,
     maxWaitSeconds: positiveInt,
+    leaseMs: { type: 'integer', minimum: 1000 },
     callbacks: section({
       secret: { anyOf: [{ type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }, { type: 'null' }] },
       maxAttempts: positiveInt,

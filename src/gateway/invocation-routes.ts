@@ -37,7 +37,7 @@ export async function invocationRoutes(app: FastifyInstance, { invocations, conf
     {
       schema: requestSchemas('/v1/invocations', 'get'),
     },
-    async (request) => ({ invocations: invocations.list({ ...request.query, limit: request.query.limit ?? 100 }) }),
+    async (request) => ({ invocations: await invocations.list({ ...request.query, limit: request.query.limit ?? 100 }) }),
   );
 
   app.get<IdParams & { Querystring: { wait?: number } }>(
@@ -64,16 +64,16 @@ export async function invocationRoutes(app: FastifyInstance, { invocations, conf
   });
 
   app.post<IdParams>('/v1/invocations/:id/retry', { schema: { params: idParams } }, async (request, reply) => {
-    return accepted(reply, { invocation: invocations.retry(request.params.id), existed: false });
+    return accepted(reply, { invocation: await invocations.retry(request.params.id), existed: false });
   });
 
   app.get<IdParams>('/v1/invocations/:id/logs', { schema: { params: idParams } }, async (request) => ({
-    logs: invocations.logs(request.params.id).map((entry) => ({ ...entry, time: new Date(entry.time).toISOString() })),
+    logs: (await invocations.logs(request.params.id)).map((entry) => ({ ...entry, time: new Date(entry.time).toISOString() })),
   }));
 
   app.get<IdParams>('/v1/invocations/:id/tree', { schema: { params: idParams } }, async (request) => invocations.tree(request.params.id));
 
-  app.get<IdParams>('/v1/invocations/:id/events', { schema: { params: idParams } }, (request, reply) => {
-    streamInvocationEvents(invocations, request.params.id, request, reply);
+  app.get<IdParams>('/v1/invocations/:id/events', { schema: { params: idParams } }, async (request, reply) => {
+    await streamInvocationEvents(invocations, request.params.id, request, reply);
   });
 }

@@ -3,7 +3,6 @@ import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { Invoker } from '../invocations/invoker.js';
-import type { WriteBatcher } from '../invocations/write-batcher.js';
 import type { Triggers } from '../triggers/triggers.js';
 import type { Registry } from '../registry/registry.js';
 import type { FunctionEnv } from '../registry/function-env.js';
@@ -20,8 +19,6 @@ export interface Services {
   metrics: WispMetrics;
   invoker: Invoker;
   invocations: Invocations;
-  /** Group commit of invocation records; flushed before the store closes. */
-  writes: WriteBatcher;
   triggers: Triggers;
   pool: StatelessPool;
   instances: InstanceManager;

@@ -30,6 +30,8 @@ export class CallbackSender {
   readonly #wake: WakeTimer;
   readonly #key: Buffer;
   #closed = false;
+  #looking = false;
+  #lookAgain = false;
   #inFlight = new Set<Promise<void>>();
 
   constructor(options: CallbackSenderOptions) {
@@ -43,11 +45,32 @@ export class CallbackSender {
     if (record.callback) this.kick();
   }
 
-  /** Sends every callback that is due, and arranges to wake for the next one. */
+  /** Sends every callback that is due, and arranges to wake for the next one (coalesced). */
   kick(): void {
     if (this.#closed) return;
+    if (this.#looking) {
+      this.#lookAgain = true;
+      return;
+    }
+    this.#looking = true;
+    void this.#sendDue()
+      .catch((err: unknown) => {
+        this.#o.log(`cannot take due callbacks: ${String(err)}`);
+        this.#wake.wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
+      })
+      .finally(() => {
+        this.#looking = false;
+        if (this.#lookAgain) {
+          this.#lookAgain = false;
+          this.kick();
+        }
+      });
+  }
+
+  async #sendDue(): Promise<void> {
     const now = this.#o.clock.now();
-    for (const record of this.#o.store.callbacksDue(now, 64)) {
+    // Claimed: each is pushed past the delivery's timeout, so no other sender takes it meanwhile.
+    for (const record of await this.#o.store.claimCallbacks(now, 64, this.#o.timeoutMs * 2 + 1000)) {
       if (this.#sending.has(record.id)) continue;
       this.#sending.add(record.id);
       const delivery = this.#deliver(record).finally(() => {
@@ -57,7 +80,7 @@ export class CallbackSender {
       });
       this.#inFlight.add(delivery);
     }
-    this.#wake.wakeAt(this.#o.store.nextCallbackAt(), now);
+    this.#wake.wakeAt(await this.#o.store.nextCallbackAt(), now);
   }
 
   /** Stops sending; deliveries under way end first. Pending ones stay in the store. */
@@ -96,10 +119,7 @@ export class CallbackSender {
     } catch (err) {
       failure = `cannot reach the receiver: ${(err as Error).message}`;
     }
-    // Read again: the invocation may have been run again while the request was out.
-    const current = this.#o.store.get(record.id);
-    if (!current?.callback || current.attempts !== record.attempts || current.finishedAt === null) return;
-    const state = current.callback;
+    const state = { ...callback };
     state.attempts += 1;
     state.lastError = failure;
     if (failure === null) {
@@ -112,7 +132,8 @@ export class CallbackSender {
     } else {
       state.nextAt = this.#o.clock.now() + backoffDelay(state.attempts, this.#o.backoff, this.#o.clock.random());
     }
-    this.#o.store.save(current);
-    this.#o.events.publish(current);
+    // Not stored when the invocation was run again while the request was out.
+    const current = await this.#o.store.settleCallback(record.id, record.attempts, state);
+    if (current) this.#o.events.publish(current);
   }
 }

@@ -1,30 +1,34 @@
 // The asynchronous queue's engine: takes due invocations from the store, runs them (on the pool,
 // or as a method call on an instance), and records how each attempt ended: succeeded, retrying
 // after a backoff, failed, or cancelled. It honours each function's concurrency limit (shared with
-// synchronous calls) and a cap on how many asynchronous invocations run at once.
+// synchronous calls) and a cap on how many asynchronous invocations run at once. Work is claimed
+// from the store with a lease, so that of several nodes on one store only one runs an attempt.
 import type { Clock } from '../common/clock.js';
 import { WakeTimer } from '../common/wake-timer.js';
 import { WispError } from '../errors.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import type { Registry } from '../registry/registry.js';
-import type { InvocationStore } from '../store/invocation-store.js';
+import { isWaitingStatus, type Claim, type InvocationStore, type Lease } from '../store/invocation-store.js';
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
+import { AttemptLeases } from './attempt-leases.js';
+import { cancelledError, recoverCutOff } from './cut-off-attempts.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { finish, invocationError } from './invocation-record.js';
 import type { CallReport, Invoker } from './invoker.js';
 import { JsonText } from './json-text.js';
 import { backoffDelay, shouldRetry } from './retry-policy.js';
-import type { WriteBatcher } from './write-batcher.js';
 
 export interface DispatcherOptions {
   store: InvocationStore;
-  /** Group commit: state changes of many invocations share one transaction. */
-  writes: WriteBatcher;
   registry: Registry;
   invoker: Invoker;
   instances: InstanceManager;
   events: InvocationEvents;
   clock: Clock;
+  /** This node's claims on attempts: `owner` is `node/incarnation`. */
+  lease: Lease;
+  /** This node's id: leases of its earlier incarnations are taken back at the start. */
+  node: string;
   /** How many asynchronous invocations may run at once. */
   maxRunning: number;
   /** The longest backoff between two attempts. */
@@ -36,84 +40,86 @@ export interface DispatcherOptions {
 
 type Report = Pick<CallReport, 'ok' | 'logs'> & ({ ok: true; json: string } | { ok: false; error: WispError; retriable: boolean });
 
-/** How many deaths of Wisp an invocation's attempts may be found cut off by before it is given up. */
-const POISON_PILL_CRASHES = 2;
-
 export class Dispatcher {
   readonly #o: DispatcherOptions;
   /** Running invocations: the record the attempt updates, and the controller that cancels it. */
   readonly #running = new Map<string, { record: InvocationRecord; controller: AbortController }>();
-  /** Invocations whose end is decided but not yet committed; the store still shows them waiting. */
+  /** Invocations whose end is decided but not yet committed; the store still shows them running. */
   readonly #ending = new Set<string>();
+  readonly #leases: AttemptLeases;
   readonly #wake: WakeTimer;
   #pumpQueued = false;
+  /** A pass is under way (it awaits the store); a kick meanwhile asks for another after it. */
+  #pumping = false;
+  #pumpAgain = false;
   #closed = false;
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
-    this.#wake = new WakeTimer(options.clock, () => this.#pump());
-  }
-
-  /** Looks for due work soon (coalesced: many kicks in one tick make one pass). */
-  kick(): void {
-    if (this.#pumpQueued || this.#closed) return;
-    this.#pumpQueued = true;
-    setImmediate(() => {
-      this.#pumpQueued = false;
-      this.#pump();
+    this.#wake = new WakeTimer(options.clock, () => this.kick());
+    this.#leases = new AttemptLeases({
+      store: options.store,
+      lease: options.lease,
+      clock: options.clock,
+      log: options.log,
+      onLost: (id) => this.#lost(id),
     });
   }
 
   /**
-   * Cancels an invocation that is not final: a waiting one ends as `cancelled` now; a running one
-   * has its attempt aborted and ends as `cancelled` once that stops. Resolves with the record
-   * once the cancellation is stored, in order with every other write of the same record.
+   * Looks for due work soon (coalesced: many kicks in one tick make one pass). A microtask, not
+   * the next turn: the claim then joins the group commit that stores the outcome which freed
+   * the slot, so that a slot changing hands costs one commit, not two in a row.
    */
-  async cancel(record: InvocationRecord): Promise<InvocationRecord> {
-    if (this.#ending.has(record.id)) {
-      throw new WispError('INVOCATION_FINISHED', `invocation ${record.id} has just finished; it can no longer be cancelled`);
+  kick(): void {
+    if (this.#closed) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
     }
-    const running = this.#running.get(record.id);
-    if (!running) {
-      await this.#end(record, 'cancelled', { error: cancelledError(record) }, []);
-      return record;
-    }
-    // Stored first: if Wisp stops before the attempt does, the restart ends it as cancelled.
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(() => {
+      this.#pumpQueued = false;
+      void this.#pump();
+    });
+  }
+
+  /** Whether this invocation's end is decided here and about to be stored: too late to cancel. */
+  isEnding(id: string): boolean {
+    return this.#ending.has(id);
+  }
+
+  /** Stops the attempt of `record` if it runs here; it then ends as `cancelled`. */
+  abort(id: string): void {
+    const running = this.#running.get(id);
+    if (!running) return;
     running.record.cancelRequested = true;
-    const stored = this.#save(running.record, []);
     running.controller.abort();
-    await stored;
-    return running.record;
+  }
+
+  /** A waiting invocation was ended outside an attempt (cancelled): told as one ended here is. */
+  ended(record: InvocationRecord): void {
+    this.#o.onFinal(record);
+  }
+
+  /** Ends a waiting invocation's record as cancelled (the store's cancel calls it). */
+  static endCancelled(record: InvocationRecord, now: number): void {
+    finish(record, 'cancelled', now, { error: cancelledError(record) });
   }
 
   /**
-   * After a restart: an invocation left `running` was cut off when Wisp died and runs again
-   * (at-least-once); that attempt was not the function's failure, so it does not use up a
-   * retry. But an attempt may itself be what killed Wisp (a fatal out-of-memory inside V8 takes
-   * the whole process, not just a worker): the second time one is found cut off, it is a poison
-   * pill and fails HOST_CRASHED rather than take the next start down too.
+   * At the start: attempts left running by an earlier incarnation of this node, and any whose
+   * lease ran out, were cut off and are taken back (see recoverCutOff).
    */
-  recover(): void {
+  async recover(): Promise<void> {
     const now = this.#o.clock.now();
-    for (const record of this.#o.store.withStatus('running')) {
-      record.hostCrashes = (record.hostCrashes ?? 0) + 1;
-      if (record.cancelRequested) {
-        finish(record, 'cancelled', now, { error: cancelledError(record) });
-        this.#o.onFinal(record);
-      } else if (record.hostCrashes >= POISON_PILL_CRASHES) {
-        const error = new WispError(
-          'HOST_CRASHED',
-          `invocation ${record.id} of "${record.function}" was running each of the ${record.hostCrashes} times Wisp died; it is not run again, since it may be what killed it (for example a fatal out-of-memory from building a huge string)`,
-        );
-        finish(record, 'failed', now, { error: invocationError(error) });
-        this.#o.log(`invocation ${record.id}: failed HOST_CRASHED after ${record.hostCrashes} deaths of Wisp during its attempts`);
-        this.#o.onFinal(record);
-      } else {
-        record.status = 'retrying';
-        record.runAt = now;
-        record.maxAttempts += 1;
+    for (const { record, token } of await this.#o.store.reclaim(this.#o.lease, this.#o.node, now)) {
+      const final = recoverCutOff(record, now, this.#o.log);
+      if (await this.#o.store.settle(token, record, [])) {
+        this.#o.events.publish(record);
+        if (final) this.#o.onFinal(record);
       }
-      this.#o.store.save(record);
     }
     this.kick();
   }
@@ -122,53 +128,97 @@ export class Dispatcher {
   close(): void {
     this.#closed = true;
     this.#wake.cancel();
+    this.#leases.close();
   }
 
-  #pump(): void {
+  async #pump(): Promise<void> {
     if (this.#closed) return;
+    this.#pumping = true;
+    try {
+      await this.#takeDueWork();
+    } catch (err) {
+      // The store is out of reach: the next kick, or the wake-up below, tries again.
+      this.#o.log(`cannot take due invocations: ${String(err)}`);
+      this.#wake.wakeAt(this.#o.clock.now() + 1000, this.#o.clock.now());
+    } finally {
+      this.#pumping = false;
+    }
+    if (this.#pumpAgain) {
+      this.#pumpAgain = false;
+      this.kick();
+    }
+  }
+
+  async #takeDueWork(): Promise<void> {
     const skip = new Set<string>();
-    const now = this.#o.clock.now();
-    while (this.#running.size < this.#o.maxRunning) {
+    let now = this.#o.clock.now();
+    while (!this.#closed && this.#running.size < this.#o.maxRunning) {
       const free = this.#o.maxRunning - this.#running.size;
-      const due = this.#o.store.due(now, free + skip.size + 8, [...skip]).filter((record) => !this.#running.has(record.id) && !this.#ending.has(record.id));
-      if (due.length === 0) break;
-      let started = 0;
-      for (const record of due) {
-        if (this.#running.size >= this.#o.maxRunning) break;
-        if (this.#start(record, now, skip)) started++;
-      }
-      if (started === 0) break;
+      const due = (await this.#o.store.due(now, free + skip.size + 8, [...skip])).filter((record) => !this.#running.has(record.id));
+      const chosen = this.#choose(due, free, skip);
+      if (chosen.length === 0) break;
+      const claims = await this.#o.store.claim(chosen.map((record) => record.id), this.#o.lease, now);
+      const before = new Map(chosen.map((record) => [record.id, record]));
+      for (const claim of claims) this.#start(claim, before.get(claim.record.id)!);
+      // None won (all taken meanwhile): what is left is not claimable now. Never loop on
+      // without progress: these awaits are microtasks, and would starve the event loop.
+      if (claims.length === 0) break;
+      now = this.#o.clock.now();
     }
     // Due work left behind waits for a free slot (a finishing attempt kicks the pump); later
     // work wakes it when it falls due.
-    this.#wake.wakeAt(this.#o.store.nextRunAt(), now);
+    this.#wake.wakeAt(await this.#o.store.nextRunAt(), now);
   }
 
-
-
-  /** Starts one attempt; false when the function is at its concurrency limit. */
-  #start(record: InvocationRecord, now: number, skip: Set<string>): boolean {
-    if (now - record.createdAt > record.maxAgeMs) {
-      const error = new WispError('EVENT_AGE_EXCEEDED', `the invocation waited ${now - record.createdAt} ms, past its maximum age of ${record.maxAgeMs} ms, and did not run`);
-      this.#end(record, 'failed', { error: invocationError(error) }, []);
-      return true;
-    }
-    let version: VersionRecord | undefined;
-    if (record.instance === null) {
-      version = this.#version(record);
-      if (version && !this.#o.invoker.hasCapacity(version)) {
-        skip.add(record.function);
-        return false;
+  /**
+   * Of the due records, those to claim now: up to `free`, within each function's concurrency
+   * limit (counting the ones chosen before them); the functions at their limit go into `skip`.
+   * Records past their maximum age are chosen too: their attempt fails at once.
+   */
+  #choose(due: InvocationRecord[], free: number, skip: Set<string>): InvocationRecord[] {
+    const chosen: InvocationRecord[] = [];
+    const taking = new Map<string, number>();
+    for (const record of due) {
+      if (chosen.length >= free) break;
+      if (record.instance === null) {
+        const version = this.#version(record);
+        const extra = taking.get(record.function) ?? 0;
+        if (version && !this.#o.invoker.hasCapacity(version, extra)) {
+          skip.add(record.function);
+          continue;
+        }
+        taking.set(record.function, extra + 1);
       }
+      chosen.push(record);
     }
-    record.status = 'running';
-    record.attempts += 1;
-    record.startedAt ??= now;
-    // The attempt starts before this is committed: if Wisp dies first, the record still says
-    // queued and the invocation runs again, which at-least-once allows.
-    this.#save(record, []);
+    return chosen;
+  }
+
+  /**
+   * Runs the attempt of a claimed invocation, or ends it when it waited past its maximum age.
+   * A synchronous call may have taken the function's last free slot while the claim was out:
+   * then the invocation goes back as it was (`unclaimed`), without spending an attempt.
+   */
+  #start({ record, token }: Claim, unclaimed: InvocationRecord): void {
+    const now = this.#o.clock.now();
     const controller = new AbortController();
     this.#running.set(record.id, { record, controller });
+    this.#leases.hold(record.id, token, now);
+    const version = record.instance === null ? this.#version(record) : undefined;
+    if (version && !this.#o.invoker.hasCapacity(version)) {
+      this.#running.delete(record.id);
+      void this.#settle(unclaimed, []);
+      return;
+    }
+    if (now - record.createdAt > record.maxAgeMs) {
+      const error = new WispError('EVENT_AGE_EXCEEDED', `the invocation waited ${now - record.createdAt} ms, past its maximum age of ${record.maxAgeMs} ms, and did not run`);
+      this.#running.delete(record.id);
+      // As it was before the claim: it never started, and used no attempt.
+      void this.#end(unclaimed, 'failed', { error: invocationError(error) }, []);
+      return;
+    }
+    // The claim has made it running; whoever watches it sees the attempt start.
+    this.#o.events.publish({ ...record });
     void this.#attempt(record, controller.signal).then(
       (report) => this.#complete(record, controller.signal, report),
       (err: unknown) => {
@@ -176,7 +226,16 @@ export class Dispatcher {
         this.#complete(record, controller.signal, { ok: false, error: new WispError('INTERNAL_ERROR', String(err)), retriable: true, logs: [] });
       },
     );
-    return true;
+  }
+
+  /** The lease of a running attempt is gone: another node may run it, so this one stops. */
+  #lost(id: string): void {
+    const running = this.#running.get(id);
+    if (!running || this.#ending.has(id)) return;
+    this.#o.log(`invocation ${id}: lost the lease on its attempt; it is stopped here and runs again`);
+    this.#running.delete(id);
+    running.controller.abort();
+    this.kick();
   }
 
   async #attempt(record: InvocationRecord, signal: AbortSignal): Promise<Report> {
@@ -200,54 +259,62 @@ export class Dispatcher {
   }
 
   #complete(record: InvocationRecord, signal: AbortSignal, report: Report): void {
+    // Gone already when its lease was lost: the attempt's outcome is not this node's to write.
+    if (this.#running.get(record.id)?.record !== record) return;
     this.#running.delete(record.id);
     if (signal.aborted || record.cancelRequested) {
-      this.#end(record, 'cancelled', { error: cancelledError(record) }, report.logs);
+      void this.#end(record, 'cancelled', { error: cancelledError(record) }, report.logs);
     } else if (report.ok) {
-      this.#end(record, 'succeeded', { result: new JsonText(report.json) }, report.logs);
+      void this.#end(record, 'succeeded', { result: new JsonText(report.json) }, report.logs);
     } else if (shouldRetry({ code: report.error.code, retriable: report.retriable, attempts: record.attempts, maxAttempts: record.maxAttempts })) {
       const base = this.#version(record)?.config.retryBackoffMs ?? 1000;
       const delay = backoffDelay(record.attempts, { baseMs: base, maxMs: this.#o.maxBackoffMs }, this.#o.clock.random());
       record.status = 'retrying';
       record.error = invocationError(report.error);
       record.runAt = this.#o.clock.now() + delay;
-      this.#save(record, report.logs);
+      void this.#settle(record, report.logs);
     } else {
-      this.#end(record, 'failed', { error: invocationError(report.error) }, report.logs);
+      void this.#end(record, 'failed', { error: invocationError(report.error) }, report.logs);
     }
     this.kick();
   }
 
-  #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): Promise<void> {
+  async #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): Promise<void> {
     finish(record, status, this.#o.clock.now(), outcome);
     this.#ending.add(record.id);
-    return this.#save(record, logs).then(() => {
-      this.#ending.delete(record.id);
-      this.#o.onFinal(record);
-    });
+    const stored = await this.#settle(record, logs);
+    this.#ending.delete(record.id);
+    if (stored) this.#o.onFinal(record);
   }
 
   #version(record: InvocationRecord): VersionRecord | undefined {
     return versionOf(this.#o.registry, record);
   }
 
-  /** Stores the record's state (in the next group commit), then tells whoever waits on it. */
-  async #save(record: InvocationRecord, logs: LogEntry[]): Promise<void> {
-    // A snapshot: the record object changes on while this write waits for its turn. Shallow is
-    // enough: fields are replaced, never changed in place, except the callback's.
-    const snapshot: InvocationRecord = { ...record, callback: record.callback && { ...record.callback } };
+  /** Stores how the attempt ended with the claim's token, then tells whoever waits on it. */
+  async #settle(record: InvocationRecord, logs: LogEntry[]): Promise<boolean> {
+    const token = this.#leases.token(record.id);
+    this.#leases.release(record.id);
+    if (token === undefined) return false;
     try {
-      await this.#o.writes.write(() => {
-        this.#o.store.save(snapshot);
-        this.#o.store.appendLogs(snapshot.id, logs);
-      });
+      if (!(await this.#o.store.settle(token, record, logs))) {
+        this.#o.log(`invocation ${record.id}: its ${record.status} state was not stored: the claim on the attempt had passed to another`);
+        return false;
+      }
     } catch (err) {
-      // The record stays as it was on disk (queued or running), so the next start runs it
+      // The store keeps it running under a lease that runs out; then it is taken back and runs
       // again: late, not lost.
       this.#o.log(`invocation ${record.id}: cannot record its ${record.status} state: ${String(err)}`);
-      return;
+      return false;
     }
-    this.#o.events.publish(snapshot);
+    this.#o.events.publish(record);
+    // Waiting again: a pass that ran before this was stored did not see when it falls due.
+    if (isWaitingStatus(record.status)) {
+      const now = this.#o.clock.now();
+      if (record.runAt <= now) this.kick();
+      else this.#wake.wakeAt(record.runAt, now);
+    }
+    return true;
   }
 }
 
@@ -260,6 +327,3 @@ function versionOf(registry: Registry, record: InvocationRecord): VersionRecord 
   }
 }
 
-function cancelledError(record: InvocationRecord): ReturnType<typeof invocationError> {
-  return invocationError(new WispError('INVOCATION_CANCELLED', `invocation ${record.id} was cancelled`));
-}

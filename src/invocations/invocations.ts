@@ -11,11 +11,10 @@ import type { InvocationQuery, InvocationStore } from '../store/invocation-store
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
 import type { CallbackSender } from './callback-sender.js';
-import type { Dispatcher } from './dispatcher.js';
+import { Dispatcher } from './dispatcher.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
 import type { SyncHistory } from './sync-history.js';
-import type { WriteBatcher } from './write-batcher.js';
 
 export interface SubmitRequest {
   function: string;
@@ -32,8 +31,6 @@ export interface SubmitRequest {
 
 export interface InvocationsOptions {
   store: InvocationStore;
-  /** Group commit, shared with the dispatcher. */
-  writes: WriteBatcher;
   history: SyncHistory;
   registry: Registry;
   instances: InstanceManager;
@@ -87,7 +84,7 @@ export class Invocations {
       callbackUrl: request.callbackUrl ?? null,
       now: this.#o.clock.now(),
     });
-    const { record: stored, existed } = await this.#o.writes.write(() => this.#o.store.insert(record));
+    const { record: stored, existed } = await this.#o.store.submit(record);
     if (existed && stored.requestHash !== requestHash) {
       throw new WispError(
         'IDEMPOTENCY_KEY_REUSED',
@@ -112,35 +109,50 @@ export class Invocations {
     return { version: this.#o.registry.resolve(instance.function, instance.version) };
   }
 
-  get(id: string): InvocationView {
-    return view(this.#record(id));
+  async get(id: string): Promise<InvocationView> {
+    return view(await this.#record(id));
   }
 
-  #record(id: string): InvocationRecord {
-    const record = this.#o.store.get(id) ?? this.#o.history.get(id);
+  async #record(id: string): Promise<InvocationRecord> {
+    // Most reads are of synchronous calls just made: memory first, then the store.
+    const record = this.#o.history.get(id) ?? (await this.#o.store.get(id));
     if (!record) throw new WispError('INVOCATION_NOT_FOUND', `no invocation "${id}"; finished invocations are kept for a limited time`);
     return record;
   }
 
-  list(query: InvocationQuery): InvocationView[] {
-    return this.#o.store.list(query).map(view);
+  async list(query: InvocationQuery): Promise<InvocationView[]> {
+    return (await this.#o.store.list(query)).map(view);
   }
 
   /** Resolves when the invocation is final, or after `ms` with its state then. */
   async wait(id: string, ms: number, signal?: AbortSignal): Promise<InvocationView> {
-    const record = this.#record(id);
-    if (isFinal(record) || ms <= 0 || record.mode !== 'async' || this.#stopWaiting.signal.aborted) return view(record);
-    return new Promise((resolve) => {
+    // Listening before the read: a final state stored while it is under way is not missed.
+    let finalSeen = false;
+    let onFinal = (): void => void (finalSeen = true);
+    const unsubscribe = this.#o.events.subscribe(id, (changed) => {
+      if (isFinal(changed)) onFinal();
+    });
+    let record: InvocationRecord;
+    try {
+      record = await this.#record(id);
+    } catch (err) {
+      unsubscribe();
+      throw err;
+    }
+    if (isFinal(record) || ms <= 0 || record.mode !== 'async' || this.#stopWaiting.signal.aborted) {
+      unsubscribe();
+      return view(record);
+    }
+    return new Promise((resolve, reject) => {
       const done = () => {
         unsubscribe();
         clearTimeout(timer);
         signal?.removeEventListener('abort', done);
         this.#stopWaiting.signal.removeEventListener('abort', done);
-        resolve(this.get(id));
+        this.get(id).then(resolve, reject);
       };
-      const unsubscribe = this.#o.events.subscribe(id, (changed) => {
-        if (isFinal(changed)) done();
-      });
+      onFinal = done;
+      if (finalSeen) return done();
       const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
       this.#stopWaiting.signal.addEventListener('abort', done, { once: true });
@@ -167,84 +179,89 @@ export class Invocations {
 
   /** Cancels: a waiting invocation at once; a running one once its attempt stops. */
   async cancel(id: string): Promise<InvocationView> {
-    const record = this.#record(id);
-    if (isFinal(record)) {
-      throw new WispError('INVOCATION_FINISHED', `invocation ${id} already ${record.status}; only a queued, retrying or running invocation can be cancelled`);
-    }
+    const record = await this.#record(id);
+    if (isFinal(record) || this.#o.dispatcher.isEnding(id)) throw finishedAlready(id, record.status);
     if (record.mode !== 'async') {
       throw new WispError('INVALID_REQUEST', `invocation ${id} is ${record.mode}; only asynchronous invocations can be cancelled`);
     }
-    return view(await this.#o.dispatcher.cancel(record));
+    const cancelled = await this.#o.store.cancel(id, (waiting) => Dispatcher.endCancelled(waiting, this.#o.clock.now()));
+    if (!cancelled) throw new WispError('INVOCATION_NOT_FOUND', `no invocation "${id}"; finished invocations are kept for a limited time`);
+    if (cancelled.outcome === 'final') throw finishedAlready(id, cancelled.record.status);
+    if (cancelled.outcome === 'running') {
+      // Stored first: if Wisp stops before the attempt does, the restart ends it as cancelled.
+      this.#o.dispatcher.abort(id);
+    } else {
+      this.#o.dispatcher.ended(cancelled.record);
+    }
+    this.#o.events.publish(cancelled.record);
+    return view(cancelled.record);
   }
 
   /** Runs a failed or cancelled invocation again, with the same id and a fresh set of retries. */
-  retry(id: string): InvocationView {
-    const record = this.#o.store.get(id);
-    if (!record) {
-      // A synchronous record in memory is not something Wisp can run again: it kept no input.
-      throw new WispError('INVOCATION_NOT_FOUND', `no asynchronous invocation "${id}"`);
-    }
-    if (record.status !== 'failed' && record.status !== 'cancelled') {
-      throw new WispError('INVOCATION_NOT_FINISHED', `invocation ${id} is ${record.status}; only a failed or cancelled invocation can be run again`);
-    }
-    const retries = this.#o.registry.resolve(record.function, record.version).config.retries;
+  async retry(id: string): Promise<InvocationView> {
+    const stored = await this.#o.store.get(id);
+    // A synchronous record in memory is not something Wisp can run again: it kept no input.
+    if (!stored) throw new WispError('INVOCATION_NOT_FOUND', `no asynchronous invocation "${id}"`);
+    const retries = this.#o.registry.resolve(stored.function, stored.version).config.retries;
     const now = this.#o.clock.now();
-    // A run again starts over in time too: its age (maxAgeMs) and its start are counted from now.
-    Object.assign(record, { status: 'queued', runAt: now, createdAt: now, maxAttempts: record.attempts + 1 + retries, result: null, startedAt: null, finishedAt: null });
-    delete record.cancelRequested;
-    if (record.callback) Object.assign(record.callback, { status: 'pending', attempts: 0, nextAt: null, lastError: null });
-    this.#o.store.save(record);
-    this.#o.events.publish(record);
+    const outcome = await this.#o.store.rerun(id, (record) => {
+      // A run again starts over in time too: its age (maxAgeMs) and its start are counted from now.
+      Object.assign(record, { status: 'queued', runAt: now, createdAt: now, maxAttempts: record.attempts + 1 + retries, result: null, startedAt: null, finishedAt: null });
+      delete record.cancelRequested;
+      if (record.callback) Object.assign(record.callback, { status: 'pending', attempts: 0, nextAt: null, lastError: null });
+    });
+    if (!outcome) throw new WispError('INVOCATION_NOT_FOUND', `no asynchronous invocation "${id}"`);
+    if (!outcome.rerun) {
+      throw new WispError('INVOCATION_NOT_FINISHED', `invocation ${id} is ${outcome.record.status}; only a failed or cancelled invocation can be run again`);
+    }
+    this.#o.events.publish(outcome.record);
     this.#o.dispatcher.kick();
-    return view(record);
+    return view(outcome.record);
   }
 
-  logs(id: string): LogEntry[] {
-    const logs = this.#o.store.logs(id) ?? this.#o.history.logs(id);
+  async logs(id: string): Promise<LogEntry[]> {
+    const logs = this.#o.history.logs(id) ?? (await this.#o.store.logs(id));
     if (!logs) throw new WispError('INVOCATION_NOT_FOUND', `no invocation "${id}"; finished invocations are kept for a limited time`);
     return logs;
   }
 
-  tree(id: string): InvocationTree {
+  async tree(id: string): Promise<InvocationTree> {
     let budget = MAX_TREE_NODES;
-    const build = (record: InvocationRecord): InvocationTree => {
+    const build = async (record: InvocationRecord): Promise<InvocationTree> => {
       budget--;
       const children: InvocationTree[] = [];
-      for (const child of [...this.#o.store.children(record.id), ...this.#o.history.children(record.id)]) {
+      for (const child of [...(await this.#o.store.children(record.id)), ...this.#o.history.children(record.id)]) {
         if (budget <= 0) break;
-        children.push(build(child));
+        children.push(await build(child));
       }
       return { ...view(record), children };
     };
-    return build(this.#record(id));
+    return build(await this.#record(id));
   }
 
   /** Where a finished synchronous or nested call is recorded: with its durable root, or in memory. */
   recordCall(call: CallSummary, durable: boolean): void {
     if (!durable) return this.#o.history.add(call);
     const record = toRecord(call);
-    this.#o.writes
-      .write(() => {
-        this.#o.store.insert(record);
-        this.#o.store.appendLogs(record.id, call.logs);
-      })
+    this.#o.store
+      .recordFinished(record, call.logs)
       .catch((err: unknown) => this.#o.log(`cannot record nested invocation ${record.id}: ${String(err)}`));
   }
 
   /** After a restart: interrupted attempts run again, and pending callbacks go out. */
-  recover(): void {
-    this.#o.dispatcher.recover();
+  async recover(): Promise<void> {
+    await this.#o.dispatcher.recover();
     this.#o.callbacks.kick();
-    this.#purge();
+    await this.#purge();
   }
 
-  #purge(): void {
-    try {
-      this.#o.store.purgeFinishedBefore(this.#o.clock.now() - this.#o.retentionMs);
-    } catch (err) {
-      this.#o.log(`cannot purge old invocations: ${String(err)}`);
-    }
+  /** Deletes final records past their retention; the next purge is scheduled first, so a slow store does not delay it. */
+  #purge(): Promise<void> {
     this.#purgeTimer = this.#o.clock.schedule(() => this.#purge(), Math.min(PURGE_EVERY_MS, this.#o.retentionMs));
+    return this.#o.store.purgeFinishedBefore(this.#o.clock.now() - this.#o.retentionMs).then(
+      () => undefined,
+      (err: unknown) => this.#o.log(`cannot purge old invocations: ${String(err)}`),
+    );
   }
 
   async close(): Promise<void> {
@@ -252,4 +269,8 @@ export class Invocations {
     this.#o.dispatcher.close();
     await this.#o.callbacks.close();
   }
+}
+
+function finishedAlready(id: string, status: string): WispError {
+  return new WispError('INVOCATION_FINISHED', `invocation ${id} already ${status}; only a queued, retrying or running invocation can be cancelled`);
 }

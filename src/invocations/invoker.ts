@@ -187,9 +187,9 @@ export class Invoker {
     return { ok: false, version, error, retriable: outcome.error.retriable !== false && outcome.phase !== 'result', logs: outcome.logs };
   }
 
-  /** Whether function `name` has a free concurrency slot now. */
-  hasCapacity(version: VersionRecord): boolean {
-    return this.#limiter.count(version.name) < version.config.concurrency;
+  /** Whether function `name` has a free concurrency slot now, beyond `reserved` spoken for. */
+  hasCapacity(version: VersionRecord, reserved = 0): boolean {
+    return this.#limiter.count(version.name) + reserved < version.config.concurrency;
   }
 
   get inFlight(): number {

@@ -75,6 +75,12 @@ const MIGRATIONS: readonly string[] = [
   // The queue's index, in the order due work is taken: oldest first by (run_at, created_at).
   `CREATE INDEX invocations_due_in_order ON invocations (run_at, created_at) WHERE status IN ('queued', 'retrying');
    DROP INDEX invocations_due;`,
+  // Claims: who runs an attempt (owner and token) and until when, unless it renews. A running
+  // invocation whose lease ran out was cut off with its node and is taken back.
+  `ALTER TABLE invocations ADD COLUMN lease_owner TEXT;
+   ALTER TABLE invocations ADD COLUMN lease_token TEXT;
+   ALTER TABLE invocations ADD COLUMN lease_until INTEGER;
+   CREATE INDEX invocations_leased ON invocations (lease_until) WHERE lease_until IS NOT NULL;`,
 ];
 
 /**

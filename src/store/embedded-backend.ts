@@ -8,21 +8,25 @@ import { openDatabase } from './database.js';
 import { SqliteEnvStore } from './env-store.js';
 import { SqliteGroupStore } from './group-store.js';
 import { SqliteInstanceStore } from './instance-store.js';
-import { SqliteInvocationStore } from './invocation-store.js';
+import { SqliteInvocationStore } from './sqlite-invocation-store.js';
 import { SqliteFunctionStore } from './sqlite-function-store.js';
 import { SqliteTriggerStore } from './trigger-store.js';
+import { WriteBatcher } from './write-batcher.js';
 
 export function createEmbeddedStores(dataDir: string): Stores {
   const db = openDatabase(join(dataDir, 'wisp.db'));
+  // Group commit for the queue's writes, which come in bursts: one fsync per event-loop turn.
+  const writes = new WriteBatcher(db);
   return {
     functions: new SqliteFunctionStore(db),
     env: new SqliteEnvStore(db),
     instances: new SqliteInstanceStore(db),
     groups: new SqliteGroupStore(db),
-    invocations: new SqliteInvocationStore(db),
+    invocations: new SqliteInvocationStore(db, writes),
     triggers: new SqliteTriggerStore(db),
     blobs: new FileBlobStore(join(dataDir, 'blobs')),
     close: async () => {
+      await writes.flushed();
       if (db.open) db.close();
     },
   };

@@ -121,14 +121,14 @@ export class CronScheduler {
     const { trigger } = armed;
     this.#handled(trigger, at, trigger.lastInvocationId);
     this.#arm(armed, this.#o.clock.now());
-    const previousRunning = armed.submitting || (trigger.lastInvocationId !== null && this.#unfinished(trigger.lastInvocationId));
-    if (trigger.overlap === 'skip' && previousRunning) {
+    const skipped = () =>
       this.#o.log(`cron trigger ${id}: the run for ${new Date(at).toISOString()} is skipped; the previous run ${trigger.lastInvocationId} is unfinished`);
-      return;
-    }
+    if (trigger.overlap === 'skip' && armed.submitting) return skipped();
     const scheduledAt = new Date(at).toISOString();
+    const previous = trigger.lastInvocationId;
     armed.submitting = true;
     try {
+      if (trigger.overlap === 'skip' && previous !== null && (await this.#unfinished(previous))) return skipped();
       const { invocation } = await this.#o.invocations.submit({
         function: trigger.function,
         input: { source: 'cron', id: scheduledAt, type: 'cron', schedule: trigger.schedule, scheduledAt, payload: trigger.input },
@@ -143,9 +143,9 @@ export class CronScheduler {
     }
   }
 
-  #unfinished(invocationId: string): boolean {
+  async #unfinished(invocationId: string): Promise<boolean> {
     try {
-      return !isFinalStatus(this.#o.invocations.get(invocationId).status);
+      return !isFinalStatus((await this.#o.invocations.get(invocationId)).status);
     } catch {
       return false;
     }

@@ -11,6 +11,8 @@ interface Pending {
 export class ManualClock implements Clock {
   #now: number;
   #timers: Pending[] = [];
+  /** What fired timers returned that is still under way (a store write, say). */
+  #underWay: Promise<unknown>[] = [];
   /** What random() returns: 0.5 puts every jittered delay in the middle of its range. */
   randomValue = 0.5;
 
@@ -46,9 +48,15 @@ export class ManualClock implements Clock {
       if (!due) break;
       due.cancelled = true;
       this.#now = due.at;
-      due.fn();
+      const out: unknown = due.fn();
+      if (out instanceof Promise) this.#underWay.push(out);
     }
     this.#now = until;
     this.#timers = this.#timers.filter((timer) => !timer.cancelled);
+  }
+
+  /** Resolves once the work begun by the timers fired so far (when they return a promise) has ended. */
+  async settled(): Promise<void> {
+    while (this.#underWay.length > 0) await Promise.allSettled(this.#underWay.splice(0));
   }
 }

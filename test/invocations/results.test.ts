@@ -83,6 +83,7 @@ t.test('final records are purged after the retention period; waiting ones are ke
   clock.advance(hour);
   t.equal((await getInvocation(app, done)).status, 'succeeded', 'kept within the retention');
   clock.advance(2 * hour);
+  await clock.settled();
   assertProblem(t, await app.inject(`/v1/invocations/${done}`), 404, 'INVOCATION_NOT_FOUND');
   t.equal((await getInvocation(app, running)).status, 'running', 'an unfinished invocation is never purged');
   gate.open();

@@ -178,11 +178,11 @@ t.test('a delivery that cannot be recorded is a 5xx, so the sender retries it', 
   await mustDeploy(t, app, 'on-push', echo);
   const { url } = await mustTrigger(t, app, 'on-push', { type: 'webhook', scheme: 'github', secret: GITHUB_SECRET });
   // The store refuses the write, as a full or failing disk would.
-  const writes = app.wisp.writes as unknown as { write: () => Promise<never> };
-  const original = writes.write;
-  writes.write = () => Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
+  const invocations = app.wisp.invocations as unknown as { submit: () => Promise<never> };
+  const original = invocations.submit;
+  invocations.submit = () => Promise.reject(new Error('SQLITE_FULL: database or disk is full'));
   const res = await githubDelivery(app, url, '{}', 'lost-write');
-  writes.write = original;
+  invocations.submit = original;
   t.ok(res.statusCode >= 500, `answered ${res.statusCode}, not 2xx`);
   t.equal(res.json().code, 'INTERNAL_ERROR');
   const retried = await githubDelivery(app, url, '{}', 'lost-write');
