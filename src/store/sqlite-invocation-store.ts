@@ -117,6 +117,8 @@ export class SqliteInvocationStore implements InvocationStore {
   }
 
   async list(query: InvocationQuery): Promise<InvocationRecord[]> {
+    // Claims not yet committed would be listed as still queued: the list waits for them.
+    if (this.#claiming.size > 0) await this.#writes.flushed();
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.function !== undefined) {
