@@ -40,7 +40,9 @@ export class GroupManager {
   constructor(options: GroupManagerOptions) {
     this.#o = options;
     options.instances.onMemberExit((record, detail) => {
-      if (record.group !== null) void this.#mutex.run(record.group, () => this.#memberDied(record, detail));
+      if (record.group !== null) {
+        this.#mutex.run(record.group, () => this.#memberDied(record, detail)).catch((err: unknown) => options.log(`group ${record.group}: cannot handle the death of member ${record.id}: ${String(err)}`));
+      }
     });
   }
 
@@ -65,7 +67,7 @@ export class GroupManager {
         throw new WispError('GROUP_CREATE_FAILED', `group "${request.name}" was not created: ${describeMemberFailure(outcomes)}; no member was kept`, { members: outcomes });
       });
       group.members = members.map((m) => m.id);
-      this.#o.store.save(group, members);
+      await this.#o.store.save(group, members);
       this.#groups.set(group.name, group);
       return this.#view(group);
     });
@@ -85,7 +87,7 @@ export class GroupManager {
       const group = this.#get(name);
       await Promise.all(group.members.map((id) => this.#o.instances.stopMember(id)));
       for (const id of group.members) this.#o.instances.forgetMember(id);
-      this.#o.store.delete(name, group.members);
+      await this.#o.store.delete(name, group.members);
       this.#groups.delete(name);
     });
   }
@@ -114,23 +116,21 @@ export class GroupManager {
         if (short) throw new WispError('INSUFFICIENT_RESOURCES', `group "${name}" stays suspended: ${short.detail}`, { shortfall: short.shortfall });
         throw new WispError('INSTANCE_INIT_FAILED', `group "${name}" stays suspended: ${describeMemberFailure(outcomes)}`, { members: outcomes });
       });
-      this.#setStatus(group, 'running', members);
+      await this.#setStatus(group, 'running', members);
       return this.#view(group);
     });
   }
 
   /** Starts the groups that were running when Wisp stopped; the others stay as they were. */
   async recover(): Promise<void> {
-    for (const group of this.#o.store.list()) this.#groups.set(group.name, group);
+    for (const group of await this.#o.store.list()) this.#groups.set(group.name, group);
     await Promise.all(
       [...this.#groups.values()]
         .filter((group) => group.status === 'running')
         .map((group) =>
           this.#mutex.run(group.name, async () => {
             const members = this.#members(group);
-            await this.#startAll(members, (outcomes) => {
-              this.#fail(group, members, `it did not come back after a restart: ${describeMemberFailure(outcomes)}`);
-            });
+            await this.#startAll(members, (outcomes) => this.#fail(group, members, `it did not come back after a restart: ${describeMemberFailure(outcomes)}`));
           }),
         ),
     );
@@ -174,19 +174,19 @@ export class GroupManager {
    * Reserves for every member at once, then starts them all concurrently. If any cannot start,
    * the ones that did are stopped, every reservation is released, and `onFailure` is told why.
    */
-  async #startAll(members: InstanceRecord[], onFailure: (outcomes: MemberOutcome[]) => void): Promise<void> {
+  async #startAll(members: InstanceRecord[], onFailure: (outcomes: MemberOutcome[]) => void | Promise<void>): Promise<void> {
     let reservations: Reservation[];
     try {
       reservations = this.#o.resources.reserveAll(members.map((m) => m.resources));
     } catch (err) {
       const shortage = memberError(-1, '(all members)', err);
-      return onFailure(members.map((m, index) => ({ ...shortage, index, function: m.function })));
+      return await onFailure(members.map((m, index) => ({ ...shortage, index, function: m.function })));
     }
     const started = await Promise.allSettled(members.map((m, i) => this.#o.instances.startMember(m, reservations[i]!)));
     if (started.every((s) => s.status === 'fulfilled')) return;
     await Promise.all(members.map((m) => this.#o.instances.stopMember(m.id)));
     for (const r of reservations) r.release();
-    onFailure(
+    await onFailure(
       started.map((s, index) =>
         s.status === 'rejected' ? memberError(index, members[index]!.function, s.reason) : { index, function: members[index]!.function, result: 'stopped' as const },
       ),
@@ -199,7 +199,7 @@ export class GroupManager {
     const checkpoints = await Promise.all(group.members.map((id) => this.#o.instances.checkpointMember(id)));
     members.forEach((m, i) => Object.assign(m, checkpoints[i]));
     group.generation++;
-    this.#setStatus(group, status, members);
+    await this.#setStatus(group, status, members);
   }
 
   async #memberDied(record: InstanceRecord, detail: string): Promise<void> {
@@ -213,27 +213,27 @@ export class GroupManager {
       let failed = false;
       await this.#startAll(members, (outcomes) => {
         failed = true;
-        this.#fail(group, members, `${why}; the restart failed: ${describeMemberFailure(outcomes)}`);
+        return this.#fail(group, members, `${why}; the restart failed: ${describeMemberFailure(outcomes)}`);
       });
-      if (!failed) this.#setStatus(group, 'running', members);
+      if (!failed) await this.#setStatus(group, 'running', members);
       return;
     }
-    this.#fail(group, members, why);
+    await this.#fail(group, members, why);
   }
 
-  #fail(group: GroupRecord, members: InstanceRecord[], why: string): void {
+  async #fail(group: GroupRecord, members: InstanceRecord[], why: string): Promise<void> {
     this.#o.log(`group ${group.name} failed: ${why}`);
     group.failure = `group "${group.name}" failed: ${why}`;
     for (const m of members) Object.assign(m, { status: 'failed', failure: group.failure });
-    this.#setStatus(group, 'failed', members);
+    await this.#setStatus(group, 'failed', members);
   }
 
-  #setStatus(group: GroupRecord, status: GroupRecord['status'], members: InstanceRecord[]): void {
+  async #setStatus(group: GroupRecord, status: GroupRecord['status'], members: InstanceRecord[]): Promise<void> {
     const now = isoNow(this.#o.clock);
     group.status = status;
     group.updatedAt = now;
     if (status !== 'failed') for (const m of members) Object.assign(m, { status, updatedAt: now });
-    this.#o.store.save(group, members);
+    await this.#o.store.save(group, members);
   }
 
   #members(group: GroupRecord): InstanceRecord[] {

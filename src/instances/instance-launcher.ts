@@ -35,7 +35,7 @@ export interface InstanceLauncherOptions {
 
 export interface LaunchOptions {
   /** Runs once the thread is booting, to overlap work (a durable write) with its start. */
-  whileStarting?: (() => void) | undefined;
+  whileStarting?: (() => Promise<void>) | undefined;
   /** A reservation made beforehand (a group's gang admission); otherwise one is made here. */
   reserved?: Reservation | undefined;
   routeCall: RouteGatewayRequest;
@@ -106,8 +106,7 @@ export class InstanceLauncher {
       );
     let started: InstanceOutcome<InstanceThread>;
     try {
-      whileStarting?.();
-      const outcome = await starting;
+      const [outcome] = await Promise.all([starting, whileStarting?.()]);
       onLogs?.(outcome.logs);
       started = outcome;
       this.#spares.refill(record.resources.memory);

@@ -65,11 +65,11 @@ export class InstanceManager {
    */
   async create(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
     const { name } = request;
-    if (name === undefined) return { created: true, instance: await this.#createNew(fn, request, invocationId) };
+    if (name === undefined) return this.#createNew(fn, request, invocationId);
     return this.#mutex.run(nameKey(fn, name), async () => {
       const existing = this.#live.idNamed(fn, name);
       if (existing) return { created: false, instance: view(this.#live.get(existing).record) };
-      return { created: true, instance: await this.#createNew(fn, request, invocationId) };
+      return this.#createNew(fn, request, invocationId);
     });
   }
 
@@ -106,8 +106,8 @@ export class InstanceManager {
   delete(id: string): Promise<void> {
     return this.#mutex.run(id, async () => {
       const live = this.#live.standalone(id, 'delete');
+      await this.#o.store.delete(id);
       this.#live.forget(live);
-      this.#o.store.delete(id);
       await stopThread(live);
     });
   }
@@ -121,7 +121,7 @@ export class InstanceManager {
       live.suspending = true;
       try {
         await this.#checkpoint(live, thread);
-        this.#setStatus(live.record, 'suspended');
+        await this.#setStatus(live.record, 'suspended');
         await stopThread(live);
       } finally {
         live.suspending = false;
@@ -139,7 +139,7 @@ export class InstanceManager {
         throw new WispError('INSTANCE_NOT_SUSPENDED', `instance ${id} is ${live.record.status}, not suspended; only a suspended instance can be resumed`);
       }
       await this.#launch(live);
-      this.#setStatus(live.record, 'running');
+      await this.#setStatus(live.record, 'running');
       return view(live.record);
     });
   }
@@ -147,7 +147,7 @@ export class InstanceManager {
   /** Brings back the instances the store holds: those that were running start again. */
   async recover(): Promise<void> {
     const starting: Promise<void>[] = [];
-    for (const record of this.#o.store.list()) {
+    for (const record of await this.#o.store.list()) {
       const live = this.#live.adopt(record);
       // A group's members start with their group (groups/group-manager.ts), all or none.
       if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) continue;
@@ -155,10 +155,10 @@ export class InstanceManager {
         this.#mutex.run(record.id, async () => {
           try {
             await this.#launch(live);
-            this.#setStatus(record, 'running');
+            await this.#setStatus(record, 'running');
           } catch (err) {
             this.#o.log(`instance ${record.id} did not come back after the restart: ${(err as Error).message}`);
-            this.#setStatus(record, 'failed');
+            await this.#setStatus(record, 'failed');
           }
         }),
       );
@@ -229,34 +229,41 @@ export class InstanceManager {
     return this.#live.get(id).record;
   }
 
-  async #createNew(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<InstanceView> {
+  async #createNew(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
     const version = this.#o.registry.resolve(fn);
     const record = newInstanceRecord(version, request, this.#o.defaults, isoNow(this.#o.clock));
     const live: LiveInstance = { record, timeoutMs: version.config.timeoutMs, suspending: false };
     const constructorRun = this.#calls.constructorRun(fn, record, invocationId);
     let saved = false;
-    // The durable write (an fsync) happens while the thread boots, not after it.
-    const saveWhileStarting = () => {
+    /** Set when another creator of this name won (a second node, in cluster mode): theirs stands. */
+    let theirs: InstanceRecord | undefined;
+    // The durable write (an fsync, or a round trip) happens while the thread boots, not after it.
+    const saveWhileStarting = async () => {
       record.status = 'running';
-      this.#o.store.save(record);
+      const stored = await this.#o.store.create({ ...record });
+      if (!stored.created) {
+        theirs = stored.record;
+        throw new Error(`the name "${record.name}" was taken meanwhile by instance ${stored.record.id}`);
+      }
       saved = true;
     };
     try {
       await this.#launch(live, saveWhileStarting, undefined, constructorRun.onLogs);
     } catch (err) {
       // A constructor that throws leaves nothing behind, the record included.
-      if (saved) this.#o.store.delete(record.id);
+      if (saved) await this.#o.store.delete(record.id).catch((deleteErr: unknown) => this.#o.log(`instance ${record.id}: cannot delete the record of a failed create: ${String(deleteErr)}`));
       await stopThread(live);
+      if (theirs) return { created: false, instance: view(theirs) };
       if (err instanceof WispError) constructorRun.done(err);
       throw err;
     }
     constructorRun.done(null);
     this.#live.adopt(record, live);
-    return view(record);
+    return { created: true, instance: view(record) };
   }
 
   /** Starts the instance's thread (see InstanceLauncher) and watches it for an exit nobody asked for. */
-  async #launch(live: LiveInstance, whileStarting?: () => void, reserved?: Reservation, onLogs?: (logs: LogEntry[]) => void): Promise<void> {
+  async #launch(live: LiveInstance, whileStarting?: () => Promise<void>, reserved?: Reservation, onLogs?: (logs: LogEntry[]) => void): Promise<void> {
     const { record } = live;
     const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest, onLogs });
     Object.assign(live, started);
@@ -264,7 +271,7 @@ export class InstanceManager {
       stopThread(live).catch(() => undefined);
       if (this.#closing) return;
       if (record.group !== null) return this.#memberExit?.(record, exit.detail);
-      void this.#mutex.run(record.id, () => this.#restartOrFail(live, exit.detail));
+      this.#mutex.run(record.id, () => this.#restartOrFail(live, exit.detail)).catch((err: unknown) => this.#o.log(`instance ${record.id}: cannot restart or record its failure: ${String(err)}`));
     });
   }
 
@@ -275,7 +282,7 @@ export class InstanceManager {
       record.restarts++;
       try {
         await this.#launch(live);
-        this.#setStatus(record, 'running');
+        await this.#setStatus(record, 'running');
         return;
       } catch (err) {
         why = `${why}; restart failed: ${(err as Error).message}`;
@@ -283,16 +290,16 @@ export class InstanceManager {
     }
     this.#o.log(`instance ${record.id} failed: ${why}`);
     record.failure = why;
-    this.#setStatus(record, 'failed');
+    await this.#setStatus(record, 'failed');
   }
 
   async #checkpoint(live: LiveInstance, thread: InstanceThread, timeoutMs?: number): Promise<void> {
     Object.assign(live.record, await this.#launcher.checkpoint(live.record, thread, timeoutMs));
   }
 
-  #setStatus(record: InstanceRecord, status: InstanceStatus): void {
+  async #setStatus(record: InstanceRecord, status: InstanceStatus): Promise<void> {
     record.status = status;
     record.updatedAt = isoNow(this.#o.clock);
-    this.#o.store.save(record);
+    await this.#o.store.save(record);
   }
 }

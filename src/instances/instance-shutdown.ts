@@ -55,7 +55,7 @@ export class InstanceShutdown {
           if (!live.thread || live.record.group !== null) return; // groups checkpoint as a whole
           try {
             await this.#o.checkpoint(live, live.thread, this.checkpointTimeout());
-            this.#o.store.save(live.record);
+            await this.#o.store.save(live.record);
           } catch (err) {
             // One stopped at the deadline has been logged as such.
             if (!this.#stoppedAtDeadline.has(live)) this.#o.log(`instance ${live.record.id} not checkpointed at shutdown (${(err as Error).message}); ${keeps(live.record)}`);

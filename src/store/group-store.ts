@@ -2,13 +2,17 @@ import type { SqliteDatabase } from './database.js';
 import { prepareInstanceSave } from './instance-store.js';
 import type { GroupRecord, InstanceRecord } from './records.js';
 
-/** Groups, written together with their members so a group never changes half-way. */
+/**
+ * Groups, written together with their members so a group never changes half-way.
+ * Implementations: embedded SQLite (below) and Redis (redis-group-store.ts).
+ */
 export interface GroupStore {
-  /** Saves the group and every member record in one transaction. */
-  save(group: GroupRecord, members: InstanceRecord[]): void;
-  /** Deletes the group and its member records in one transaction. */
-  delete(name: string, memberIds: string[]): void;
-  list(): GroupRecord[];
+  /** Saves the group and every member record as one write: all of it is stored, or none. */
+  save(group: GroupRecord, members: InstanceRecord[]): Promise<void>;
+  /** Deletes the group and its member records as one write. */
+  delete(name: string, memberIds: string[]): Promise<void>;
+  /** In the order they were created. */
+  list(): Promise<GroupRecord[]>;
 }
 
 export class SqliteGroupStore implements GroupStore {
@@ -17,7 +21,7 @@ export class SqliteGroupStore implements GroupStore {
   readonly #list;
 
   constructor(db: SqliteDatabase) {
-    const saveGroup = db.prepare('INSERT OR REPLACE INTO groups (name, record) VALUES (?, ?)');
+    const saveGroup = db.prepare('INSERT INTO groups (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record');
     const saveMember = prepareInstanceSave(db);
     const deleteGroup = db.prepare('DELETE FROM groups WHERE name = ?');
     const deleteMember = db.prepare('DELETE FROM instances WHERE id = ?');
@@ -32,15 +36,15 @@ export class SqliteGroupStore implements GroupStore {
     this.#list = db.prepare('SELECT record FROM groups ORDER BY rowid');
   }
 
-  save(group: GroupRecord, members: InstanceRecord[]): void {
+  async save(group: GroupRecord, members: InstanceRecord[]): Promise<void> {
     this.#save(group, members);
   }
 
-  delete(name: string, memberIds: string[]): void {
+  async delete(name: string, memberIds: string[]): Promise<void> {
     this.#delete(name, memberIds);
   }
 
-  list(): GroupRecord[] {
+  async list(): Promise<GroupRecord[]> {
     return (this.#list.all() as { record: string }[]).map((row) => JSON.parse(row.record) as GroupRecord);
   }
 }

@@ -1,0 +1,115 @@
+// What every InstanceStore and GroupStore must do, whichever backend: run by
+// test/store/instance-store.test.ts against each one. Round trips in creation order, get-or-create
+// by name as one step (two creators of one name: one wins), and a group written with its members
+// all or nothing.
+import type { Test } from 'tap';
+import type { GroupStore } from '../../../dist/store/group-store.js';
+import type { InstanceStore } from '../../../dist/store/instance-store.js';
+import type { GroupRecord, InstanceRecord } from '../../../dist/store/records.js';
+
+let n = 0;
+
+export function instance(fn: string, name: string | null = null, group: string | null = null): InstanceRecord {
+  n++;
+  return {
+    id: `inst_${n.toString(16).padStart(20, '0')}`,
+    function: fn,
+    version: 1,
+    class: 'Counter',
+    name,
+    group,
+    status: 'running',
+    resources: { cpu: 0.5, memory: 64, custom: {} },
+    maxRestarts: 2,
+    restarts: 0,
+    // Shapes a careless store would change on the way through.
+    args: [[], {}, 9_007_199_254_740_991, null, 'ünïcode'],
+    checkpoint: null,
+    checkpointedAt: null,
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt: '2030-01-01T00:00:00.000Z',
+  };
+}
+
+function group(name: string, members: InstanceRecord[]): GroupRecord {
+  return {
+    name,
+    status: 'running',
+    members: members.map((m) => m.id),
+    policy: { onMemberFailure: 'fail', maxRestarts: 0 },
+    restarts: 0,
+    failure: null,
+    generation: 0,
+    createdAt: '2030-01-01T00:00:00.000Z',
+    updatedAt: '2030-01-01T00:00:00.000Z',
+  };
+}
+
+export interface InstanceStores {
+  instances: InstanceStore;
+  groups: GroupStore;
+}
+
+export function instanceStoreConformance(t: Test, make: () => Promise<InstanceStores>): void {
+  t.test('create, save, delete; list in creation order, saves keeping the order', async (t) => {
+    const { instances } = await make();
+    const a = instance('alpha');
+    const b = instance('alpha', 'room-1');
+    const c = instance('beta');
+    for (const record of [a, b, c]) t.same(await instances.create(record), { created: true, record });
+    t.same(await instances.list(), [a, b, c], 'exactly as written');
+    const suspended = { ...a, status: 'suspended' as const, checkpoint: 'ab'.repeat(32), updatedAt: '2030-01-02T00:00:00.000Z' };
+    await instances.save(suspended);
+    t.same(await instances.list(), [suspended, b, c], 'a save keeps its place');
+    await instances.delete(b.id);
+    await instances.delete(b.id);
+    t.same(await instances.list(), [suspended, c], 'deleted, and a second delete is harmless');
+    await t.rejects(instances.create({ ...c }), 'one id twice is refused');
+  });
+
+  t.test('get-or-create by name: the first creator wins; deleting frees the name', async (t) => {
+    const { instances } = await make();
+    const first = instance('alpha', 'room-1');
+    const second = instance('alpha', 'room-1');
+    const [one, two] = await Promise.all([instances.create(first), instances.create(second)]);
+    t.same([one.created, two.created].sort(), [false, true], 'exactly one created');
+    const winner = one.created ? first : second;
+    t.same(one.record, winner, 'both answers name the winner');
+    t.same(two.record, winner);
+    t.same(await instances.list(), [winner]);
+    t.equal((await instances.create(instance('beta', 'room-1'))).created, true, 'names are per function');
+    await instances.delete(winner.id);
+    const third = instance('alpha', 'room-1');
+    t.same(await instances.create(third), { created: true, record: third }, 'the name is free again');
+    await t.rejects(instances.save({ ...instance('alpha'), name: 'room-1' }), 'a save cannot take a name that another holds');
+  });
+
+  t.test('a group and its members are written and deleted together', async (t) => {
+    const { instances, groups } = await make();
+    const loner = instance('alpha');
+    await instances.create(loner);
+    const members = [instance('alpha', null, 'pipeline'), instance('beta', null, 'pipeline')];
+    const g = group('pipeline', members);
+    await groups.save(g, members);
+    t.same(await groups.list(), [g]);
+    t.same(await instances.list(), [loner, ...members]);
+    const suspended = { ...g, status: 'suspended' as const, generation: 1 };
+    const checkpointed = members.map((m) => ({ ...m, status: 'suspended' as const, checkpoint: 'cd'.repeat(32) }));
+    await groups.save(suspended, checkpointed);
+    t.same(await groups.list(), [suspended]);
+    t.same(await instances.list(), [loner, ...checkpointed]);
+    await groups.delete('pipeline', g.members);
+    t.same(await groups.list(), []);
+    t.same(await instances.list(), [loner], 'the members went with it');
+  });
+
+  t.test('a group write that cannot be stored whole stores nothing', async (t) => {
+    const { instances, groups } = await make();
+    const holder = instance('beta', 'taken');
+    await instances.create(holder);
+    const members = [instance('alpha', null, 'broken'), instance('beta', 'taken', 'broken')];
+    await t.rejects(groups.save(group('broken', members), members), 'the second member\'s name is held by another instance');
+    t.same(await groups.list(), [], 'no group');
+    t.same(await instances.list(), [holder], 'and not its first member either');
+  });
+}
