@@ -241,7 +241,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // The data dir holds secrets (function env, webhook and callback secrets): owner-only.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
-  const stores = createStores(config);
+  let stores: Stores;
+  try {
+    stores = await createStores(config, (message) => app.log.warn(message));
+  } catch (err) {
+    inspector.close();
+    throw err;
+  }
   const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
   app.decorate('wisp', services);
   // Functions and secrets first: recovered instances and invocations read them as they start.

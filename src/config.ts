@@ -13,6 +13,15 @@ export interface Config {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  readonly store: {
+    /**
+     * A Redis URL (redis:// or rediss://) to keep every record and blob in Redis, which cluster
+     * mode needs; null keeps them in the data dir (SQLite and files), with no service to run.
+     */
+    readonly redisUrl: string | null;
+    /** What every key starts with, so that several Wisps (or test runs) can share one server. */
+    readonly redisPrefix: string;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: {
     /** Bearer tokens, by the sha256 of the token: the file never holds a token itself. */
@@ -141,6 +150,10 @@ const schema = section({
   host: { type: 'string', minLength: 1 },
   port: { type: 'integer', minimum: 0, maximum: 65535 },
   dataDir: { type: 'string', minLength: 1 },
+  store: section({
+    redisUrl: { anyOf: [{ type: 'string', pattern: '^rediss?://' }, { type: 'null' }] },
+    redisPrefix: { type: 'string', maxLength: 64 },
+  }),
   logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   auth: section({
     tokens: {
@@ -259,6 +272,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     host: env.WISP_HOST || undefined,
     port: intFromEnv('WISP_PORT', env.WISP_PORT),
     dataDir: env.WISP_DATA_DIR || undefined,
+    store: env.WISP_REDIS_URL ? { redisUrl: env.WISP_REDIS_URL } : undefined,
     logLevel: env.WISP_LOG_LEVEL || undefined,
   };
 }

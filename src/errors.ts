@@ -74,6 +74,7 @@ export const catalogue = {
   RATE_LIMITED: { status: 429, title: 'Too many requests', origin: 'user' },
   OVERLOADED: { status: 503, title: 'Wisp is overloaded', origin: 'system' },
   SHUTTING_DOWN: { status: 503, title: 'Wisp is shutting down', origin: 'system' },
+  STORE_UNAVAILABLE: { status: 503, title: 'The store cannot be reached', origin: 'system' },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

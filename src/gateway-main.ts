@@ -5,6 +5,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { AddressInfo } from 'node:net';
 import { shutDown } from './shutdown.js';
+import { StoreUnreachableError } from './store/redis-backend.js';
 import type { GatewayReady } from './supervisor.js';
 
 async function main(): Promise<void> {
@@ -18,7 +19,16 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildApp(config);
+  let app;
+  try {
+    app = await buildApp(config);
+  } catch (err) {
+    if (err instanceof StoreUnreachableError) {
+      console.error(`wisp: ${err.message}`);
+      process.exit(3);
+    }
+    throw err;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -38,8 +38,8 @@ export interface FunctionView extends FunctionRecord {
   active: VersionRecord;
 }
 
-export function codeRef(blobs: BlobStore, version: Pick<VersionRecord, 'name' | 'digest'>): CodeRef {
-  return { digest: version.digest, codePath: blobs.pathOf(version.digest), label: `${version.name}-${version.digest.slice(0, 8)}` };
+export function codeRef(version: Pick<VersionRecord, 'name' | 'digest'>, codePath: string): CodeRef {
+  return { digest: version.digest, codePath, label: `${version.name}-${version.digest.slice(0, 8)}` };
 }
 
 export class Registry {
@@ -50,6 +50,8 @@ export class Registry {
   /** Active version per function: the one read on every call. */
   readonly #active = new Map<string, VersionRecord>();
   readonly #codeRefs = new WeakMap<VersionRecord, CodeRef>();
+  /** Digest → the local file of its bundle: known for every version before a call can ask. */
+  readonly #codePaths = new Map<string, string>();
 
   constructor(options: RegistryOptions) {
     this.#o = options;
@@ -64,7 +66,7 @@ export class Registry {
       // Load-check from the scratch copy: a module that fails leaves nothing in the blob store.
       const scratchFile = join(scratch, 'bundle.js');
       await writeFile(scratchFile, bundle);
-      const report = await this.#o.inspect({ ...codeRef(this.#o.blobs, { name, digest }), codePath: scratchFile });
+      const report = await this.#o.inspect(codeRef({ name, digest }, scratchFile));
       const { handler, fetch, classes } = report.exports;
       if (!handler && !fetch && classes.length === 0) {
         throw new WispError(
@@ -74,6 +76,7 @@ export class Registry {
       }
       const config = resolveFunctionConfig(report.config, deployConfig, this.#o.limits);
       await this.#o.blobs.put(bundle);
+      this.#codePaths.set(digest, await this.#o.blobs.localPath(digest));
       const { fn, version } = await this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: isoNow(this.#o.clock) });
       this.#functions.set(name, fn);
       this.#versionsOf(name).set(version.version, version);
@@ -92,6 +95,9 @@ export class Registry {
     this.#active.clear();
     for (const fn of functions) this.#functions.set(fn.name, fn);
     for (const version of versions) this.#versionsOf(version.name).set(version.version, version);
+    for (const digest of new Set(versions.map((version) => version.digest))) {
+      if (!this.#codePaths.has(digest)) this.#codePaths.set(digest, await this.#o.blobs.localPath(digest));
+    }
   }
 
   list(): FunctionView[] {
@@ -149,7 +155,10 @@ export class Registry {
   code(version: VersionRecord): CodeRef {
     let code = this.#codeRefs.get(version);
     if (!code) {
-      code = codeRef(this.#o.blobs, version);
+      const path = this.#codePaths.get(version.digest);
+      // load() and deploy() fetch every bundle before a call can name it.
+      if (path === undefined) throw new Error(`the code of ${version.name} version ${version.version} (${version.digest}) is not on this machine`);
+      code = codeRef(version, path);
       this.#codeRefs.set(version, code);
     }
     return code;

@@ -2,15 +2,21 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-/** Content-addressed immutable blobs (code bundles, later checkpoints). */
+/**
+ * Content-addressed immutable blobs (code bundles, checkpoints), by sha256 digest.
+ * Implementations: files (below) and Redis with a local file cache (redis-blob-store.ts).
+ */
 export interface BlobStore {
   /** Stores the bytes and returns their sha256 hex digest. Idempotent. */
   put(bytes: Uint8Array): Promise<string>;
   get(digest: string): Promise<Buffer>;
   /** The blob's length in bytes, known without reading it. */
   size(digest: string): Promise<number>;
-  /** Where the blob lives on this machine, for workers that read it themselves. */
-  pathOf(digest: string): string;
+  /**
+   * A file on this machine that holds the blob, for workers that read it themselves; where the
+   * blobs live elsewhere, it is fetched into a local cache first.
+   */
+  localPath(digest: string): Promise<string>;
 }
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -27,7 +33,16 @@ export class FileBlobStore implements BlobStore {
     this.#root = root;
   }
 
-  pathOf(digest: string): string {
+  async localPath(digest: string): Promise<string> {
+    return this.#pathOf(digest);
+  }
+
+  /** Whether the blob is here. */
+  has(digest: string): Promise<boolean> {
+    return exists(this.#pathOf(digest));
+  }
+
+  #pathOf(digest: string): string {
     // Digests come from our own records; the check keeps a bad one from naming any other path.
     if (!DIGEST.test(digest)) throw new Error(`not a sha256 digest: ${digest}`);
     return join(this.#root, digest.slice(0, 2), digest);
@@ -35,7 +50,7 @@ export class FileBlobStore implements BlobStore {
 
   async put(bytes: Uint8Array): Promise<string> {
     const digest = digestOf(bytes);
-    const target = this.pathOf(digest);
+    const target = this.#pathOf(digest);
     if (await exists(target)) return digest;
     await mkdir(dirname(target), { recursive: true });
     const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
@@ -57,11 +72,11 @@ export class FileBlobStore implements BlobStore {
   }
 
   get(digest: string): Promise<Buffer> {
-    return readFile(this.pathOf(digest));
+    return readFile(this.#pathOf(digest));
   }
 
   async size(digest: string): Promise<number> {
-    return (await stat(this.pathOf(digest))).size;
+    return (await stat(this.#pathOf(digest))).size;
   }
 }
 

@@ -32,7 +32,8 @@ export class RedisEnvStore implements EnvStore {
   }
 
   #keys(fn: string): [values: string, times: string, version: string] {
-    const base = `${this.#prefix}env:${fn}`;
+    // Under env:fn: so that no function name meets the index key below.
+    const base = `${this.#prefix}env:fn:${fn}`;
     return [`${base}:values`, `${base}:at`, `${base}:version`];
   }
 

@@ -71,7 +71,9 @@ export class RedisInvocationStore implements InvocationStore {
   readonly #run: Record<keyof typeof SCRIPTS, Script>;
 
   /** Keys start with `prefix` (for example "wisp:"), so several Wisps or test runs share a server. */
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, storePrefix: string) {
+    // Its own namespace: its per-function index (fn:NAME) would meet the function store's keys.
+    const prefix = `${storePrefix}invocations:`;
     this.#redis = redis;
     this.#prefix = prefix;
     for (const [name, text] of Object.entries(SCRIPTS)) {

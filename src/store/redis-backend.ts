@@ -1,0 +1,102 @@
+// The Redis backend: every store on one Redis connection, keys under `store.redisPrefix`, blobs
+// cached on this machine under the data dir. Redis is reached before Wisp starts to serve (an
+// unreachable one is a StoreUnreachableError naming the URL); later, while it cannot be
+// reached, each store operation fails fast as 503 STORE_UNAVAILABLE, and the client reconnects
+// by itself. Nothing acknowledged is lost: an answer is sent after Redis has the write (with
+// `appendfsync always`, after its fsync).
+import { join } from 'node:path';
+import { Redis, ReplyError } from 'ioredis';
+import { WispError } from '../errors.js';
+import { RedisBlobStore } from './redis-blob-store.js';
+import { RedisEnvStore } from './redis-env-store.js';
+import { RedisFunctionStore } from './redis-function-store.js';
+import { RedisGroupStore } from './redis-group-store.js';
+import { RedisInstanceStore } from './redis-instance-store.js';
+import { RedisInvocationStore } from './redis-invocation-store.js';
+import { RedisTriggerStore } from './redis-trigger-store.js';
+import type { Stores } from './stores.js';
+
+export class StoreUnreachableError extends Error {
+  override name = 'StoreUnreachableError';
+}
+
+/** How long a store operation waits for a reconnection before it fails as STORE_UNAVAILABLE. */
+const RETRIES_PER_REQUEST = 2;
+
+export async function createRedisStores(url: string, prefix: string, dataDir: string, log: (message: string) => void): Promise<Stores> {
+  const shown = redactedUrl(url);
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: RETRIES_PER_REQUEST,
+    // Reconnects for as long as it takes, never more than a second apart.
+    retryStrategy: (times) => Math.min(times * 100, 1000),
+  });
+  let reported = false;
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+    if (reported) return;
+    reported = true;
+    log(`the Redis store at ${shown} cannot be reached: ${err.message}; requests that need it answer 503 STORE_UNAVAILABLE until it is back`);
+  });
+  redis.on('ready', () => {
+    if (reported) log(`the Redis store at ${shown} is reachable again`);
+    reported = false;
+  });
+  try {
+    await redis.connect();
+  } catch (err) {
+    redis.disconnect();
+    // The client's own rejection only says the connection closed; the error event says why.
+    throw new StoreUnreachableError(`cannot reach the Redis store at ${shown}: ${(lastError ?? (err as Error)).message}`);
+  }
+  return {
+    functions: guarded(new RedisFunctionStore(redis, prefix)),
+    env: guarded(new RedisEnvStore(redis, prefix)),
+    instances: guarded(new RedisInstanceStore(redis, prefix)),
+    groups: guarded(new RedisGroupStore(redis, prefix)),
+    invocations: guarded(new RedisInvocationStore(redis, prefix)),
+    triggers: guarded(new RedisTriggerStore(redis, prefix)),
+    blobs: guarded(new RedisBlobStore(redis, prefix, join(dataDir, 'blob-cache'))),
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/**
+ * The store, with every failure to reach Redis turned into STORE_UNAVAILABLE (a 503 with
+ * Retry-After). An error Redis itself answered (a script refusing a write) passes unchanged.
+ */
+function guarded<S extends object>(store: S): S {
+  return new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const out: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        return out instanceof Promise ? out.catch(unavailable) : out;
+      };
+    },
+  });
+}
+
+function unavailable(err: unknown): never {
+  if (err instanceof ReplyError || err instanceof WispError || !(err instanceof Error)) throw err;
+  // Errors of the client: the connection is down, closed, or did not come back in time.
+  if (err.name === 'MaxRetriesPerRequestError' || /connection|stream|ECONN|ETIMEDOUT|EPIPE|socket/i.test(err.message)) {
+    throw new WispError('STORE_UNAVAILABLE', `the store cannot be reached just now (${err.message}); nothing was changed by this request, so it can be sent again`, { retryAfterSeconds: 1 }, { cause: err });
+  }
+  throw err;
+}
+
+/** The URL without its password, for messages. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^@]*@/, '//***@');
+  }
+}
