@@ -272,7 +272,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     host: env.WISP_HOST || undefined,
     port: intFromEnv('WISP_PORT', env.WISP_PORT),
     dataDir: env.WISP_DATA_DIR || undefined,
-    store: env.WISP_REDIS_URL ? { redisUrl: env.WISP_REDIS_URL } : undefined,
+    store: env.WISP_REDIS_URL || env.WISP_REDIS_PREFIX ? { redisUrl: env.WISP_REDIS_URL || undefined, redisPrefix: env.WISP_REDIS_PREFIX || undefined } : undefined,
     logLevel: env.WISP_LOG_LEVEL || undefined,
   };
 }

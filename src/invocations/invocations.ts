@@ -151,11 +151,11 @@ export class Invocations {
         this.#stopWaiting.signal.removeEventListener('abort', done);
         this.get(id).then(resolve, reject);
       };
-      onFinal = done;
-      if (finalSeen) return done();
       const timer = setTimeout(done, ms);
       signal?.addEventListener('abort', done, { once: true });
       this.#stopWaiting.signal.addEventListener('abort', done, { once: true });
+      onFinal = done;
+      if (finalSeen) done();
     });
   }
 

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { contractViolations } from './contract.js';
+import { redisSelection } from './redis-selection.js';
 
 const GATEWAY = fileURLToPath(new URL('../../dist/gateway-main.js', import.meta.url));
 const SUPERVISOR = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -18,10 +19,16 @@ export interface WispProcess {
   line(pattern: RegExp): Promise<string>;
 }
 
+/** The WISP_REDIS_* settings of redisSelection(), for a Wisp process. */
+function redisEnvironment(dataDir: string): Record<string, string> {
+  const { store } = redisSelection(dataDir);
+  return store ? { WISP_REDIS_URL: store.redisUrl, WISP_REDIS_PREFIX: store.redisPrefix } : {};
+}
+
 /** Starts Wisp on a free port (WISP_PORT=0) and resolves once it logs its address. */
 export async function startWispProcess(dataDir: string, env: Record<string, string> = {}, options: { supervised?: boolean } = {}): Promise<WispProcess> {
   const child = spawn(process.execPath, [options.supervised ? SUPERVISOR : GATEWAY], {
-    env: { PATH: process.env.PATH ?? '', WISP_PORT: '0', WISP_DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH ?? '', WISP_PORT: '0', WISP_DATA_DIR: dataDir, ...redisEnvironment(dataDir), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;

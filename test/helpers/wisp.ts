@@ -5,6 +5,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { buildApp, type AppOptions } from '../../dist/app.js';
 import { loadConfig, type ConfigOverrides } from '../../dist/config.js';
 import { contractViolations, type Answer } from './contract.js';
+import { redisSelection } from './redis-selection.js';
 import { tempDir } from './temp-dir.js';
 
 export type App = FastifyInstance;
@@ -13,7 +14,8 @@ export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDi
   const config = loadConfig({
     env: {},
     overrides: {
-      logLevel: 'silent',
+      logLevel: (process.env.WISP_TEST_LOG ?? 'silent') as 'silent',
+      ...redisSelection(dataDir),
       ...overrides,
       dataDir,
       pool: { minThreads: 0, ...overrides.pool },
