@@ -11,38 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, duration, ensureWrk, median, rounds, start, wrk } from './lib.mjs';
-
-const batch = Number(process.env.BENCH_ASYNC_BATCH ?? 5000);
-
-async function drained(base) {
-  for (;;) {
-    const queued = await api(base, 'GET', '/v1/invocations?status=queued&limit=1');
-    const running = await api(base, 'GET', '/v1/invocations?status=running&limit=1');
-    const retrying = await api(base, 'GET', '/v1/invocations?status=retrying&limit=1');
-    if (queued.invocations.length + running.invocations.length + retrying.invocations.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function completeBatch(base) {
-  const started = performance.now();
-  const ids = [];
-  // 50 submitters, like the wrk runs.
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (next < batch) {
-        next++;
-        ids.push((await api(base, 'POST', '/v1/functions/hello/invocations', { name: 'bench' })).id);
-      }
-    }),
-  );
-  await drained(base);
-  const seconds = (performance.now() - started) / 1000;
-  const failed = await api(base, 'GET', '/v1/invocations?status=failed&limit=1');
-  if (failed.invocations.length) throw new Error(`an invocation failed: ${JSON.stringify(failed.invocations[0])}`);
-  return ids.length / seconds;
-}
+import { batch, completeBatch, drained } from './queue-lib.mjs';
 
 async function main() {
   ensureWrk();
@@ -62,7 +31,7 @@ async function main() {
       s.push(wrk(sync, 50, script).rps);
       a.push(wrk(submit, 50, script).rps);
       await drained(wisp.url);
-      c.push(await completeBatch(wisp.url));
+      c.push(await completeBatch(wisp.url, batch));
     }
     const [ms, ma, mc] = [median(s), median(a), median(c)];
     console.log(`\nwrk -t1 -c50 -d${duration}s; completion batches of ${batch}; median of ${rounds} alternating rounds\n`);

@@ -67,9 +67,8 @@ export class Dispatcher {
   }
 
   /**
-   * Looks for due work soon (coalesced: many kicks in one tick make one pass). A microtask, not
-   * the next turn: the claim then joins the group commit that stores the outcome which freed
-   * the slot, so that a slot changing hands costs one commit, not two in a row.
+   * Looks for due work in the next turn of the event loop: however many kicks come in one
+   * turn (a commit resolving fifty submissions kicks fifty times), they make one pass.
    */
   kick(): void {
     if (this.#closed) return;
@@ -79,7 +78,7 @@ export class Dispatcher {
     }
     if (this.#pumpQueued) return;
     this.#pumpQueued = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.#pumpQueued = false;
       void this.#pump();
     });

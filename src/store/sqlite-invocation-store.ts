@@ -59,6 +59,8 @@ export class SqliteInvocationStore implements InvocationStore {
            AND function NOT IN (SELECT value FROM json_each(?)) ORDER BY run_at, created_at LIMIT ?`,
       ),
       claimable: db.prepare(`SELECT record FROM invocations WHERE id = ? AND ${QUEUED} AND run_at <= ?`),
+      stillClaimable: db.prepare(`SELECT 1 AS yes FROM invocations WHERE id = ? AND ${QUEUED} AND run_at <= ?`),
+      leaseToken: db.prepare('SELECT lease_token FROM invocations WHERE id = ?'),
       nextRunAt: db.prepare(`SELECT MIN(run_at) AS at FROM invocations INDEXED BY invocations_due_in_order WHERE ${QUEUED}`),
       renew: db.prepare('UPDATE invocations SET lease_until = ? WHERE lease_token = ? AND lease_owner = ?'),
       // A running row without a lease was left by a version of Wisp from before leases.
@@ -180,7 +182,7 @@ export class SqliteInvocationStore implements InvocationStore {
           // As claimed, with a cancel asked for meanwhile. A write ahead of it in this batch
           // may have ended it: then the attempt's outcome is refused, for want of this lease.
           const json = this.#claiming.get(id);
-          if (json !== undefined && this.#sql.claimable.get(id, now)) this.#update(record, { owner: lease.owner, token, until: now + lease.ms }, json);
+          if (json !== undefined && this.#sql.stillClaimable.get(id, now)) this.#update(record, { owner: lease.owner, token, until: now + lease.ms }, json);
         }
         // From here the rows themselves say so (or, if the commit fails, they stay queued).
         forget();
@@ -216,7 +218,7 @@ export class SqliteInvocationStore implements InvocationStore {
 
   settle(token: string, record: InvocationRecord, logs: readonly LogEntry[]): Promise<boolean> {
     return this.#writes.write(() => {
-      const row = this.#sql.getRow.get(record.id) as Row | undefined;
+      const row = this.#sql.leaseToken.get(record.id) as { lease_token: string | null } | undefined;
       if (row?.lease_token !== token) return false;
       this.#update(record, null);
       this.#appendLogs(record.id, logs);

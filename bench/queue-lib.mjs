@@ -1,0 +1,38 @@
+// What the queue benchmarks share: waiting for the queue to drain, and timing a batch from its
+// first submission to its last completion.
+import { api } from './lib.mjs';
+
+export const batch = Number(process.env.BENCH_ASYNC_BATCH ?? 5000);
+
+/** Resolves once nothing is queued, running or retrying. */
+export async function drained(base) {
+  for (;;) {
+    const queued = await api(base, 'GET', '/v1/invocations?status=queued&limit=1');
+    const running = await api(base, 'GET', '/v1/invocations?status=running&limit=1');
+    const retrying = await api(base, 'GET', '/v1/invocations?status=retrying&limit=1');
+    if (queued.invocations.length + running.invocations.length + retrying.invocations.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Submits `size` invocations from 50 submitters; completions per second, first submission to last completion. */
+export async function completeBatch(base, size) {
+  const started = performance.now();
+  const ids = [];
+  // 50 submitters, like the wrk runs.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < size) {
+        next++;
+        ids.push((await api(base, 'POST', '/v1/functions/hello/invocations', { name: 'bench' })).id);
+      }
+    }),
+  );
+  await drained(base);
+  const seconds = (performance.now() - started) / 1000;
+  const failed = await api(base, 'GET', '/v1/invocations?status=failed&limit=1');
+  if (failed.invocations.length) throw new Error(`an invocation failed: ${JSON.stringify(failed.invocations[0])}`);
+  return ids.length / seconds;
+}
+
