@@ -50,6 +50,7 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     // The client's own rejection only says the connection closed; the error event says why.
     throw new StoreUnreachableError(`cannot reach the Redis store at ${shown}: ${(lastError ?? (err as Error)).message}`);
   }
+  for (const warning of riskySettings(await settingsOf(redis))) log(`the Redis store at ${shown}: ${warning}`);
   return {
     functions: guarded(new RedisFunctionStore(redis, prefix)),
     env: guarded(new RedisEnvStore(redis, prefix)),
@@ -88,6 +89,37 @@ function unavailable(err: unknown): never {
     throw new WispError('STORE_UNAVAILABLE', `the store cannot be reached just now (${err.message}); nothing was changed by this request, so it can be sent again`, { retryAfterSeconds: 1 }, { cause: err });
   }
   throw err;
+}
+
+/** The server settings Wisp's guarantees rest on; empty when CONFIG is not allowed (a managed Redis). */
+async function settingsOf(redis: Redis): Promise<Record<string, string>> {
+  try {
+    const pairs = (await redis.config('GET', 'appendonly', 'appendfsync', 'maxmemory-policy')) as string[];
+    const out: Record<string, string> = {};
+    for (let i = 0; i + 1 < pairs.length; i += 2) out[pairs[i]!] = pairs[i + 1]!;
+    return out;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * What in a Redis's settings breaks a promise Wisp makes: an acknowledged write survives a
+ * crash only with the append-only file fsynced on every write, and an evicting memory policy
+ * would drop records. Wisp runs all the same; it says so once, at the start.
+ */
+export function riskySettings(settings: Record<string, string>): string[] {
+  const out: string[] = [];
+  if (settings.appendonly !== undefined && settings.appendonly !== 'yes') {
+    out.push('appendonly is "no": a Redis crash loses what Wisp acknowledged since its last snapshot; set appendonly yes');
+  } else if (settings.appendfsync !== undefined && settings.appendfsync !== 'always') {
+    out.push(`appendfsync is "${settings.appendfsync}": a Redis crash can lose up to a second of what Wisp acknowledged; set appendfsync always`);
+  }
+  const policy = settings['maxmemory-policy'];
+  if (policy !== undefined && policy !== 'noeviction') {
+    out.push(`maxmemory-policy is "${policy}": a full Redis would evict Wisp's records; set maxmemory-policy noeviction`);
+  }
+  return out;
 }
 
 /** The URL without its password, for messages. */

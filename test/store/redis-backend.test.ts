@@ -85,3 +85,14 @@ t.test('Redis lost while running: 503 STORE_UNAVAILABLE, nothing acknowledged lo
   t.equal((await waitFinal(app, after.json().id)).result, 'Hello, Fa', 'and run');
   t.equal((await getInvocation(app, acknowledged.id)).result, 'Hello, Di', 'what was acknowledged before is there (appendfsync always)');
 });
+
+t.test('Redis settings that break a guarantee are named at the start', async (t) => {
+  const { riskySettings } = await import('../../dist/store/redis-backend.js');
+  t.same(riskySettings({ appendonly: 'yes', appendfsync: 'always', 'maxmemory-policy': 'noeviction' }), [], 'what the design asks for');
+  t.same(riskySettings({}), [], 'CONFIG not allowed: nothing to say');
+  t.match(riskySettings({ appendonly: 'no', appendfsync: 'always', 'maxmemory-policy': 'noeviction' }), [/appendonly is "no".*set appendonly yes/]);
+  t.match(riskySettings({ appendonly: 'yes', appendfsync: 'everysec', 'maxmemory-policy': 'allkeys-lru' }), [
+    /appendfsync is "everysec".*set appendfsync always/,
+    /maxmemory-policy is "allkeys-lru".*set maxmemory-policy noeviction/,
+  ]);
+});
