@@ -12,15 +12,16 @@ const POISON_PILL_CRASHES = 2;
  * may itself be what killed Wisp (a fatal out-of-memory inside V8 takes the whole process, not
  * just a worker): the second time one is found cut off it is a poison pill, and fails
  * HOST_CRASHED rather than take the next start down too. A cancel asked for while it ran ends it.
- * Returns true when the record is now final.
+ * `crashed` false: the attempt was stopped because its node lost touch with the store, which
+ * counts toward no poison pill. Returns true when the record is now final.
  */
-export function recoverCutOff(record: InvocationRecord, now: number, log: (message: string) => void): boolean {
-  record.hostCrashes = (record.hostCrashes ?? 0) + 1;
+export function recoverCutOff(record: InvocationRecord, now: number, log: (message: string) => void, crashed = true): boolean {
+  if (crashed) record.hostCrashes = (record.hostCrashes ?? 0) + 1;
   if (record.cancelRequested) {
     finish(record, 'cancelled', now, { error: cancelledError(record) });
     return true;
   }
-  if (record.hostCrashes >= POISON_PILL_CRASHES) {
+  if ((record.hostCrashes ?? 0) >= POISON_PILL_CRASHES) {
     const error = new WispError(
       'HOST_CRASHED',
       `invocation ${record.id} of "${record.function}" was running each of the ${record.hostCrashes} times Wisp died; it is not run again, since it may be what killed it (for example a fatal out-of-memory from building a huge string)`,

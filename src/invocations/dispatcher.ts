@@ -3,7 +3,7 @@
 // after a backoff, failed, or cancelled. It honours each function's concurrency limit (shared with
 // synchronous calls) and a cap on how many asynchronous invocations run at once. Work is claimed
 // from the store with a lease, so that of several nodes on one store only one runs an attempt.
-import type { Clock } from '../common/clock.js';
+import type { Clock, Timer } from '../common/clock.js';
 import { WakeTimer } from '../common/wake-timer.js';
 import { WispError } from '../errors.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
@@ -47,6 +47,9 @@ export class Dispatcher {
   /** Invocations whose end is decided but not yet committed; the store still shows them running. */
   readonly #ending = new Set<string>();
   readonly #leases: AttemptLeases;
+  /** Attempts stopped here because their lease was lost; taken back later, they were not a crash. */
+  readonly #abandoned = new Set<string>();
+  #reclaimTimer: Timer | undefined;
   readonly #wake: WakeTimer;
   #pumpQueued = false;
   /** A pass is under way (it awaits the store); a kick meanwhile asks for another after it. */
@@ -108,24 +111,44 @@ export class Dispatcher {
   }
 
   /**
-   * At the start: attempts left running by an earlier incarnation of this node, and any whose
-   * lease ran out, were cut off and are taken back (see recoverCutOff).
+   * At the start, and then every lease period: attempts left running by an earlier incarnation
+   * of this node, and any whose lease ran out (their node died, or this one lost touch with the
+   * store for longer than a lease), were cut off and are taken back (see recoverCutOff).
    */
   async recover(): Promise<void> {
-    const now = this.#o.clock.now();
-    for (const { record, token } of await this.#o.store.reclaim(this.#o.lease, this.#o.node, now)) {
-      const final = recoverCutOff(record, now, this.#o.log);
-      if (await this.#o.store.settle(token, record, [])) {
-        this.#o.events.publish(record);
-        if (final) this.#o.onFinal(record);
-      }
-    }
+    await this.#reclaim();
     this.kick();
+  }
+
+  async #reclaim(): Promise<void> {
+    const now = this.#o.clock.now();
+    try {
+      for (const { record, token } of await this.#o.store.reclaim(this.#o.lease, this.#o.node, now)) {
+        // Still running here (its renewal was late): the attempt goes on under the new lease.
+        if (this.#running.has(record.id) && !this.#ending.has(record.id)) {
+          this.#leases.hold(record.id, token, now);
+          continue;
+        }
+        // Stopped here when its lease was lost: cut off by the store's absence, not a crash.
+        const crashed = !this.#abandoned.delete(record.id);
+        const final = recoverCutOff(record, now, this.#o.log, crashed);
+        if (await this.#o.store.settle(token, record, [])) {
+          this.#o.events.publish(record);
+          if (final) this.#o.onFinal(record);
+          else this.kick();
+        }
+      }
+    } catch (err) {
+      this.#o.log(`cannot take back cut-off invocations: ${String(err)}`);
+    } finally {
+      if (!this.#closed) this.#reclaimTimer = this.#o.clock.schedule(() => this.#reclaim(), this.#o.lease.ms);
+    }
   }
 
   /** Stops taking new work; running attempts still finish and are recorded. */
   close(): void {
     this.#closed = true;
+    this.#reclaimTimer?.cancel();
     this.#wake.cancel();
     this.#leases.close();
   }
@@ -233,6 +256,7 @@ export class Dispatcher {
     if (!running || this.#ending.has(id)) return;
     this.#o.log(`invocation ${id}: lost the lease on its attempt; it is stopped here and runs again`);
     this.#running.delete(id);
+    this.#abandoned.add(id);
     running.controller.abort();
     this.kick();
   }

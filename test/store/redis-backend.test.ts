@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { startGate } from '../helpers/gate.js';
 import { getInvocation, mustSubmit, waitFinal } from '../helpers/invocations.js';
 import { startRedis } from '../helpers/redis.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -95,4 +96,38 @@ t.test('Redis settings that break a guarantee are named at the start', async (t)
     /appendfsync is "everysec".*set appendfsync always/,
     /maxmemory-policy is "allkeys-lru".*set maxmemory-policy noeviction/,
   ]);
+});
+
+t.test('an attempt whose lease ran out while Redis was gone is stopped, taken back and run again', async (t) => {
+  const redis = await startRedis(t);
+  if (!redis) return;
+  const gate = await startGate(t);
+  const app = await startWisp(t, { store: { redisUrl: redis.url, redisPrefix: 'wisp:' }, invocations: { leaseMs: 1000 } as never });
+  const url = JSON.stringify(gate.url);
+  await mustDeploy(
+    t,
+    app,
+    'patient',
+    `export const config = { timeoutMs: 60000 };
+export default async (_: unknown, ctx: { attempt: number; signal: AbortSignal }) => {
+  // Tells the test when this attempt is stopped.
+  ctx.signal.addEventListener("abort", () => void fetch(${url} + "stopped").catch(() => {}));
+  await fetch(${url});
+  return ctx.attempt;
+};`,
+  );
+  const id = await mustSubmit(t, app, 'patient');
+  await gate.arrived(1);
+  await redis.kill();
+  // Its lease cannot be renewed; once it has run out the attempt is stopped here.
+  await gate.arrived(2);
+  await redis.restart();
+  // Taken back by the reclaim that runs every lease period, and claimed again.
+  await gate.arrived(3);
+  gate.open();
+  const done = await waitFinal(app, id);
+  t.equal(done.status, 'succeeded');
+  t.equal(done.result, 2, 'the second attempt\'s answer; the first one\'s is not stored');
+  t.equal(done.attempts, 2);
+  t.equal(done.maxAttempts, 4, 'the cut-off attempt did not use up a retry');
 });
