@@ -13,8 +13,11 @@ export interface Clock {
   random(): number;
 }
 
-/** The clock's now as the one timestamp format records keep: ISO 8601 in UTC. */
-export const isoNow = (clock: Clock): string => new Date(clock.now()).toISOString();
+/**
+ * Records keep one timestamp format, epoch milliseconds (cheap to compare, index and score);
+ * the API shows ISO 8601 in UTC, made by this at the edge.
+ */
+export const isoTime = (ms: number): string => new Date(ms).toISOString();
 
 export const systemClock: Clock = {
   now: () => Date.now(),

@@ -1,4 +1,5 @@
 // Deploy and manage functions: /v1/functions[/{name}[/versions]].
+import { isoTime } from '../common/clock.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { WispError } from '../errors.js';
 import { checkEnvChanges, type EnvChanges } from '../registry/function-env.js';
@@ -19,7 +20,7 @@ const versionView = ({ name, version, digest, createdAt, config, exports }: Vers
   name,
   version,
   digest,
-  createdAt,
+  createdAt: isoTime(createdAt),
   config,
   exports,
 });
@@ -28,8 +29,8 @@ const functionView = (fn: FunctionView) => ({
   name: fn.name,
   activeVersion: fn.activeVersion,
   latestVersion: fn.latestVersion,
-  createdAt: fn.createdAt,
-  updatedAt: fn.updatedAt,
+  createdAt: isoTime(fn.createdAt),
+  updatedAt: isoTime(fn.updatedAt),
   config: fn.active.config,
   exports: fn.active.exports,
   digest: fn.active.digest,

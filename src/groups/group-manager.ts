@@ -2,7 +2,7 @@
 // fate. Resources for every member are reserved before any starts (gang admission); a member that
 // cannot start undoes the whole group; a member that dies takes the group with it (or restarts it
 // as a whole, by policy). Each group's mutations run under its own mutex.
-import { isoNow, type Clock } from '../common/clock.js';
+import { isoTime, type Clock } from '../common/clock.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
@@ -22,7 +22,7 @@ export interface CreateGroupRequest {
   policy?: Partial<GroupPolicy>;
 }
 
-export type GroupView = Omit<GroupRecord, 'members'> & { instances: InstanceView[] };
+export type GroupView = Omit<GroupRecord, 'members' | 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string; instances: InstanceView[] };
 
 export interface GroupManagerOptions {
   instances: InstanceManager;
@@ -49,7 +49,7 @@ export class GroupManager {
   create(request: CreateGroupRequest): Promise<GroupView> {
     return this.#mutex.run(request.name, async () => {
       if (this.#groups.has(request.name)) throw new WispError('GROUP_EXISTS', `a group named "${request.name}" exists; delete it first or pick another name`);
-      const now = isoNow(this.#o.clock);
+      const now = this.#o.clock.now();
       const group: GroupRecord = {
         name: request.name,
         status: 'running',
@@ -229,7 +229,7 @@ export class GroupManager {
   }
 
   async #setStatus(group: GroupRecord, status: GroupRecord['status'], members: InstanceRecord[]): Promise<void> {
-    const now = isoNow(this.#o.clock);
+    const now = this.#o.clock.now();
     group.status = status;
     group.updatedAt = now;
     if (status !== 'failed') for (const m of members) Object.assign(m, { status, updatedAt: now });
@@ -241,8 +241,8 @@ export class GroupManager {
   }
 
   #view(group: GroupRecord): GroupView {
-    const { members: _members, ...rest } = group;
-    return { ...rest, instances: this.#members(group).map(view) };
+    const { members: _members, createdAt, updatedAt, ...rest } = group;
+    return { ...rest, createdAt: isoTime(createdAt), updatedAt: isoTime(updatedAt), instances: this.#members(group).map(view) };
   }
 
   #get(name: string): GroupRecord {

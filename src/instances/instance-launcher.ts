@@ -3,7 +3,7 @@
 // Checkpoints are bounded (checkpointLimit): the thread measures its state before serializing it,
 // the bytes move between threads instead of being copied, and a checkpoint on disk is measured
 // before it is read back.
-import { isoNow, type Clock } from '../common/clock.js';
+import { type Clock } from '../common/clock.js';
 import type { FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
@@ -140,7 +140,7 @@ export class InstanceLauncher {
     // The thread measured it; measured again here, since it is what gets written and read back.
     const limit = this.#limit(record);
     if (outcome.value.byteLength > limit) throw checkpointTooLarge(record, `${outcome.value.byteLength} bytes`, limit);
-    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: isoNow(this.#o.clock) };
+    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: this.#o.clock.now() };
   }
 
   #limit(record: InstanceRecord): number {

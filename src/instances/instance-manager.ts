@@ -3,7 +3,7 @@
 // resources while its thread runs. Mutations of one instance run under its own mutex; calls do not
 // take it. The pieces: live-instances.ts (the directory), instance-launcher.ts (starting a thread,
 // checkpointing one), instance-calls.ts (method calls and their records), instance-shutdown.ts.
-import { isoNow } from '../common/clock.js';
+
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { CallSummary } from '../invocations/call-summary.js';
@@ -195,7 +195,7 @@ export class InstanceManager {
     if (request.name !== undefined && this.#live.idNamed(fn, request.name) !== undefined) {
       throw new WispError('INVALID_REQUEST', `function "${fn}" already has an instance named "${request.name}"`);
     }
-    return { ...newInstanceRecord(this.#o.registry.resolve(fn), request, this.#o.defaults, isoNow(this.#o.clock)), group };
+    return { ...newInstanceRecord(this.#o.registry.resolve(fn), request, this.#o.defaults, this.#o.clock.now()), group };
   }
 
   /** Starts a member on a reservation made for it (from its checkpoint if it has one). */
@@ -204,7 +204,7 @@ export class InstanceManager {
     await this.#launch(live, undefined, reservation);
     record.status = 'running';
     record.failure = null;
-    record.updatedAt = isoNow(this.#o.clock);
+    record.updatedAt = this.#o.clock.now();
     this.#live.adopt(record, live);
   }
 
@@ -231,7 +231,7 @@ export class InstanceManager {
 
   async #createNew(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
     const version = this.#o.registry.resolve(fn);
-    const record = newInstanceRecord(version, request, this.#o.defaults, isoNow(this.#o.clock));
+    const record = newInstanceRecord(version, request, this.#o.defaults, this.#o.clock.now());
     const live: LiveInstance = { record, timeoutMs: version.config.timeoutMs, suspending: false };
     const constructorRun = this.#calls.constructorRun(fn, record, invocationId);
     let saved = false;
@@ -299,7 +299,7 @@ export class InstanceManager {
 
   async #setStatus(record: InstanceRecord, status: InstanceStatus): Promise<void> {
     record.status = status;
-    record.updatedAt = isoNow(this.#o.clock);
+    record.updatedAt = this.#o.clock.now();
     await this.#o.store.save(record);
   }
 }

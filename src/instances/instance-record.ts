@@ -1,5 +1,6 @@
 // An instance record: how a new one is made from a create request, and what the API shows of it.
 import { randomBytes } from 'node:crypto';
+import { isoTime } from '../common/clock.js';
 import { WispError } from '../errors.js';
 import type { InstanceRecord, VersionRecord } from '../store/records.js';
 
@@ -11,10 +12,19 @@ export interface CreateInstanceRequest {
   maxRestarts?: number;
 }
 
-/** What the API shows of an instance: the record without its constructor args and blob digest. */
-export type InstanceView = Omit<InstanceRecord, 'args' | 'checkpoint'>;
+/** What the API shows of an instance: the record without its constructor args and blob digest, times in ISO. */
+export type InstanceView = Omit<InstanceRecord, 'args' | 'checkpoint' | 'createdAt' | 'updatedAt' | 'checkpointedAt'> & {
+  createdAt: string;
+  updatedAt: string;
+  checkpointedAt: string | null;
+};
 
-export const view = ({ args: _args, checkpoint: _checkpoint, ...rest }: InstanceRecord): InstanceView => rest;
+export const view = ({ args: _args, checkpoint: _checkpoint, createdAt, updatedAt, checkpointedAt, ...rest }: InstanceRecord): InstanceView => ({
+  ...rest,
+  checkpointedAt: checkpointedAt === null ? null : isoTime(checkpointedAt),
+  createdAt: isoTime(createdAt),
+  updatedAt: isoTime(updatedAt),
+});
 export const nameKey = (fn: string, name: string) => `name:${fn}/${name}`;
 const newInstanceId = () => `ins_${randomBytes(10).toString('hex')}`;
 
@@ -31,7 +41,7 @@ function pickClass(version: VersionRecord, requested: string | undefined): strin
 }
 
 /** The record of an instance about to start: status `starting`, no checkpoint. */
-export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }, now: string): InstanceRecord {
+export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }, now: number): InstanceRecord {
   return {
     id: newInstanceId(),
     function: version.name,

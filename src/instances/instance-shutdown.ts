@@ -85,5 +85,5 @@ export class InstanceShutdown {
 
 /** What an instance stopped without a new checkpoint comes back from at the next start. */
 function keeps(record: InstanceRecord): string {
-  return record.checkpointedAt ? `it keeps its checkpoint of ${record.checkpointedAt}` : 'it has no checkpoint: its constructor runs again at the next start';
+  return record.checkpointedAt !== null ? `it keeps its checkpoint of ${new Date(record.checkpointedAt).toISOString()}` : 'it has no checkpoint: its constructor runs again at the next start';
 }

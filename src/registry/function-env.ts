@@ -1,6 +1,6 @@
 // A function's secrets (`ctx.env`): set at deploy or through /v1/functions/{name}/env, handed to
 // its calls, and never answered back. Values are cached per function because every call reads them.
-import { isoNow, type Clock } from '../common/clock.js';
+import { type Clock } from '../common/clock.js';
 import { secretsOf, type FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { EnvEntry, EnvStore } from '../store/env-store.js';
@@ -54,7 +54,7 @@ export class FunctionEnv {
   async apply(fn: string, changes: unknown): Promise<EnvEntry[]> {
     this.#o.requireFunction(fn);
     const checked = checkEnvChanges(changes);
-    const result = await this.#o.store.apply(fn, checked, isoNow(this.#o.clock), LIMITS);
+    const result = await this.#o.store.apply(fn, checked, this.#o.clock.now(), LIMITS);
     if (!result.ok) {
       if (result.entries > MAX_ENTRIES) throw new WispError('INVALID_ENV', `a function has at most ${MAX_ENTRIES} env values; this would make ${result.entries}`);
       throw new WispError('INVALID_ENV', `a function's env values may hold ${MAX_ENV_BYTES} bytes together; this would make ${result.bytes}`);

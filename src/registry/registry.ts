@@ -1,6 +1,6 @@
 // The function registry: deploys (bundle, load-check, store), versions, rollback, delete, and
 // the hot-path lookup of which code a call runs.
-import { isoNow, type Clock } from '../common/clock.js';
+import { type Clock } from '../common/clock.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -77,7 +77,7 @@ export class Registry {
       const config = resolveFunctionConfig(report.config, deployConfig, this.#o.limits);
       await this.#o.blobs.put(bundle);
       this.#codePaths.set(digest, await this.#o.blobs.localPath(digest));
-      const { fn, version } = await this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: isoNow(this.#o.clock) });
+      const { fn, version } = await this.#o.store.addVersion({ name, digest, config, exports: report.exports, createdAt: this.#o.clock.now() });
       this.#functions.set(name, fn);
       this.#versionsOf(name).set(version.version, version);
       this.#active.set(name, version);
@@ -118,7 +118,7 @@ export class Registry {
 
   async rollback(name: string, version: number): Promise<FunctionView> {
     if (!this.#functions.has(name)) throw notFound(name);
-    const fn = await this.#o.store.setActiveVersion(name, version, isoNow(this.#o.clock));
+    const fn = await this.#o.store.setActiveVersion(name, version, this.#o.clock.now());
     if (!fn) throw versionNotFound(name, version);
     this.#functions.set(name, fn);
     this.#active.delete(name);

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 export type SqliteDatabase = InstanceType<typeof Database>;
 
 // Each entry runs once, in order; the index + 1 is the schema version kept in user_version.
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly (string | ((db: SqliteDatabase) => void))[] = [
   `CREATE TABLE functions (
      name TEXT PRIMARY KEY,
      active_version INTEGER NOT NULL,
@@ -81,6 +81,24 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE invocations ADD COLUMN lease_token TEXT;
    ALTER TABLE invocations ADD COLUMN lease_until INTEGER;
    CREATE INDEX invocations_leased ON invocations (lease_until) WHERE lease_until IS NOT NULL;`,
+  // One timestamp format in records, epoch ms (invocations always had it): the ISO strings of
+  // functions, versions, env, instances, groups and triggers become milliseconds. In JS for the
+  // JSON documents: SQLite's json_set would rewrite every number in them, and may shorten a float.
+  (db: SqliteDatabase) => {
+    for (const [table, column] of [['functions', 'created_at'], ['functions', 'updated_at'], ['function_versions', 'created_at'], ['function_env', 'updated_at']]) {
+      db.exec(`UPDATE ${table} SET ${column} = CAST(ROUND((julianday(${column}) - 2440587.5) * 86400000) AS INTEGER) WHERE ${column} LIKE '%T%'`);
+    }
+    for (const [table, key] of [['instances', 'id'], ['groups', 'name'], ['triggers', 'id']] as const) {
+      const update = db.prepare(`UPDATE ${table} SET record = ? WHERE ${key} = ?`);
+      for (const row of db.prepare(`SELECT ${key} AS key, record FROM ${table}`).all() as { key: string; record: string }[]) {
+        const record = JSON.parse(row.record) as Record<string, unknown>;
+        for (const field of ['createdAt', 'updatedAt', 'checkpointedAt']) {
+          if (typeof record[field] === 'string') record[field] = Date.parse(record[field] as string);
+        }
+        update.run(JSON.stringify(record), row.key);
+      }
+    }
+  },
 ];
 
 /**
@@ -103,7 +121,9 @@ function migrate(db: SqliteDatabase): void {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
   for (let index = row.user_version; index < MIGRATIONS.length; index++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[index]!);
+      const migration = MIGRATIONS[index]!;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.exec(`PRAGMA user_version = ${index + 1}`);
     })();
   }

@@ -6,7 +6,8 @@ import type { SqliteDatabase } from './database.js';
 /** One secret's name and when it was last set; the value is never part of a listing. */
 export interface EnvEntry {
   name: string;
-  updatedAt: string;
+  /** Epoch ms. */
+  updatedAt: number;
 }
 
 export type EnvChangeSet = Readonly<Record<string, string | null>>;
@@ -26,7 +27,7 @@ export interface EnvStore {
   all(): Promise<Map<string, Record<string, string>>>;
   entries(fn: string): Promise<EnvEntry[]>;
   /** Sets the non-null values and deletes the null ones, all or none, within `limits`. */
-  apply(fn: string, changes: EnvChangeSet, at: string, limits: EnvLimits): Promise<EnvApplied>;
+  apply(fn: string, changes: EnvChangeSet, at: number, limits: EnvLimits): Promise<EnvApplied>;
   /** The function is gone: its values go too. */
   deleteAll(fn: string): Promise<void>;
 }
@@ -57,7 +58,7 @@ export class SqliteEnvStore implements EnvStore {
       delete: db.prepare('DELETE FROM function_env WHERE function = ? AND name = ?'),
       deleteAll: db.prepare('DELETE FROM function_env WHERE function = ?'),
     };
-    this.#apply = db.transaction((fn: string, changes: EnvChangeSet, at: string, limits: EnvLimits): EnvApplied => {
+    this.#apply = db.transaction((fn: string, changes: EnvChangeSet, at: number, limits: EnvLimits): EnvApplied => {
       const rows = this.#sql.values.all(fn) as { name: string; value: string }[];
       const result = applied(Object.fromEntries(rows.map((row) => [row.name, row.value])), changes, limits);
       if (!result.ok) return result;
@@ -80,10 +81,11 @@ export class SqliteEnvStore implements EnvStore {
   }
 
   async entries(fn: string): Promise<EnvEntry[]> {
-    return this.#sql.entries.all(fn) as EnvEntry[];
+    // A TEXT column: SQLite keeps the number as text.
+    return (this.#sql.entries.all(fn) as { name: string; updatedAt: string | number }[]).map((row) => ({ name: row.name, updatedAt: Number(row.updatedAt) }));
   }
 
-  async apply(fn: string, changes: EnvChangeSet, at: string, limits: EnvLimits): Promise<EnvApplied> {
+  async apply(fn: string, changes: EnvChangeSet, at: number, limits: EnvLimits): Promise<EnvApplied> {
     return this.#apply(fn, changes, at, limits);
   }
 

@@ -12,7 +12,7 @@ export interface FunctionStore {
   /** Takes the next version number, records the version and makes it active, atomically. */
   addVersion(draft: VersionDraft): Promise<{ fn: FunctionRecord; version: VersionRecord }>;
   /** The updated record; undefined when the function or the version does not exist. */
-  setActiveVersion(name: string, version: number, updatedAt: string): Promise<FunctionRecord | undefined>;
+  setActiveVersion(name: string, version: number, updatedAt: number): Promise<FunctionRecord | undefined>;
   /** The function and all its versions; false when there was no such function. */
   deleteFunction(name: string): Promise<boolean>;
 }

@@ -33,15 +33,15 @@ export interface VersionRecord {
   digest: string;
   config: FunctionConfig;
   exports: ModuleExports;
-  createdAt: string;
+  createdAt: number;
 }
 
 export interface FunctionRecord {
   name: string;
   activeVersion: number;
   latestVersion: number;
-  createdAt: string;
-  updatedAt: string;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export type InstanceStatus = 'starting' | 'running' | 'suspended' | 'failed' | 'terminated';
@@ -71,11 +71,11 @@ export interface InstanceRecord {
   args: unknown[];
   /** Digest of the last checkpoint blob, if one was taken. */
   checkpoint: string | null;
-  checkpointedAt: string | null;
+  checkpointedAt: number | null;
   /** Why the instance is `failed`, when it is. */
   failure?: string | null;
-  createdAt: string;
-  updatedAt: string;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export type GroupStatus = 'running' | 'suspended' | 'failed';
@@ -96,8 +96,8 @@ export interface GroupRecord {
   failure: string | null;
   /** Counts group checkpoints; every member's checkpoint belongs to the same one. */
   generation: number;
-  createdAt: string;
-  updatedAt: string;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export type InvocationStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
@@ -194,7 +194,7 @@ export interface WebhookTriggerRecord {
   scheme: WebhookScheme;
   secrets: TriggerSecret[];
   hmac: HmacSettings | null;
-  createdAt: string;
+  createdAt: number;
 }
 
 /** A cron trigger: `function` runs as an asynchronous invocation at each time `schedule` names. */
@@ -214,7 +214,7 @@ export interface CronTriggerRecord {
   /** The last scheduled time handled (run, skipped or missed), epoch ms. */
   lastScheduledAt: number | null;
   lastInvocationId: string | null;
-  createdAt: string;
+  createdAt: number;
 }
 
 export type TriggerRecord = WebhookTriggerRecord | CronTriggerRecord;

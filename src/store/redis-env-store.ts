@@ -54,10 +54,10 @@ export class RedisEnvStore implements EnvStore {
     const times = await this.#redis.hgetall(this.#keys(fn)[1]);
     return Object.keys(times)
       .sort()
-      .map((name) => ({ name, updatedAt: times[name]! }));
+      .map((name) => ({ name, updatedAt: Number(times[name]!) }));
   }
 
-  async apply(fn: string, changes: EnvChangeSet, at: string, limits: EnvLimits): Promise<EnvApplied> {
+  async apply(fn: string, changes: EnvChangeSet, at: number, limits: EnvLimits): Promise<EnvApplied> {
     const [values, times, version] = this.#keys(fn);
     const sets = Object.entries(changes).filter((entry): entry is [string, string] => entry[1] !== null);
     const deletes = Object.keys(changes).filter((name) => changes[name] === null);

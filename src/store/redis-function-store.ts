@@ -33,8 +33,8 @@ const toFunction = (name: string, [active, latest, createdAt, updatedAt]: (strin
   name,
   activeVersion: Number(active),
   latestVersion: Number(latest),
-  createdAt: createdAt!,
-  updatedAt: updatedAt!,
+  createdAt: Number(createdAt!),
+  updatedAt: Number(updatedAt!),
 });
 
 export class RedisFunctionStore implements FunctionStore {
@@ -76,7 +76,7 @@ export class RedisFunctionStore implements FunctionStore {
     return { fn, version: { ...draft, version: fn.latestVersion } };
   }
 
-  async setActiveVersion(name: string, version: number, updatedAt: string): Promise<FunctionRecord | undefined> {
+  async setActiveVersion(name: string, version: number, updatedAt: number): Promise<FunctionRecord | undefined> {
     const fields = (await this.#redis.eval(SET_ACTIVE, 2, ...this.#keys(name), version, updatedAt)) as (string | null)[] | null;
     return fields ? toFunction(name, fields) : undefined;
   }

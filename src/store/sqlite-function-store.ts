@@ -23,8 +23,9 @@ const toFunction = (row: FunctionRow): FunctionRecord => ({
   name: row.name,
   activeVersion: row.active_version,
   latestVersion: row.latest_version,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
+  // TEXT columns: SQLite keeps the numbers as text.
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
 });
 
 const toVersion = (row: VersionRow): VersionRecord => ({
@@ -33,7 +34,7 @@ const toVersion = (row: VersionRow): VersionRecord => ({
   digest: row.digest,
   config: JSON.parse(row.config) as VersionRecord['config'],
   exports: JSON.parse(row.exports) as VersionRecord['exports'],
-  createdAt: row.created_at,
+  createdAt: Number(row.created_at),
 });
 
 export class SqliteFunctionStore implements FunctionStore {
@@ -69,7 +70,7 @@ export class SqliteFunctionStore implements FunctionStore {
       s.insertVersion.run(draft.name, version, draft.digest, JSON.stringify(draft.config), JSON.stringify(draft.exports), draft.createdAt);
       return { fn, version: { ...draft, version } };
     });
-    this.#setActive = db.transaction((name: string, version: number, updatedAt: string) => {
+    this.#setActive = db.transaction((name: string, version: number, updatedAt: number) => {
       if (!this.#statements.hasVersion.get(name, version)) return undefined;
       this.#statements.setActive.run(version, updatedAt, name);
       return this.#getFunction(name);
@@ -87,7 +88,7 @@ export class SqliteFunctionStore implements FunctionStore {
     return this.#addVersion.immediate(draft);
   }
 
-  async setActiveVersion(name: string, version: number, updatedAt: string): Promise<FunctionRecord | undefined> {
+  async setActiveVersion(name: string, version: number, updatedAt: number): Promise<FunctionRecord | undefined> {
     return this.#setActive(name, version, updatedAt);
   }
 

@@ -68,7 +68,7 @@ export class CronScheduler {
   recover(triggers: CronTriggerRecord[]): void {
     const now = this.#o.clock.now();
     for (const trigger of triggers) {
-      const since = trigger.lastScheduledAt ?? Date.parse(trigger.createdAt);
+      const since = trigger.lastScheduledAt ?? trigger.createdAt;
       // The latest scheduled time that passed while Wisp was not running, found directly: walking
       // every missed time of a per-second schedule after a day down would take seconds.
       const latest = latestTime(trigger, now);

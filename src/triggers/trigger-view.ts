@@ -14,7 +14,7 @@ export interface WebhookTriggerView {
   createdAt: string;
 }
 
-export type CronTriggerView = Omit<CronTriggerRecord, 'lastScheduledAt'> & { lastScheduledAt: string | null; nextRunAt: string | null };
+export type CronTriggerView = Omit<CronTriggerRecord, 'lastScheduledAt' | 'createdAt'> & { lastScheduledAt: string | null; nextRunAt: string | null; createdAt: string };
 
 export type TriggerView = WebhookTriggerView | CronTriggerView;
 
@@ -23,7 +23,7 @@ export const fingerprint = (secret: string): string => createHash('sha256').upda
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export function triggerView(record: TriggerRecord, now: number, nextRunAt?: number | null): TriggerView {
-  if (record.type === 'cron') return { ...record, lastScheduledAt: iso(record.lastScheduledAt), nextRunAt: iso(nextRunAt) };
+  if (record.type === 'cron') return { ...record, lastScheduledAt: iso(record.lastScheduledAt), nextRunAt: iso(nextRunAt), createdAt: iso(record.createdAt)! };
   return {
     id: record.id,
     function: record.function,
@@ -34,6 +34,6 @@ export function triggerView(record: TriggerRecord, now: number, nextRunAt?: numb
       .filter((s) => s.expiresAt === null || s.expiresAt > now)
       .map((s) => ({ fingerprint: fingerprint(s.secret), expiresAt: iso(s.expiresAt) })),
     ...(record.hmac ? { hmac: record.hmac } : {}),
-    createdAt: record.createdAt,
+    createdAt: iso(record.createdAt)!,
   };
 }

@@ -39,7 +39,7 @@ export class Triggers {
       throw new WispError('NO_JSON_HANDLER', `function "${fn}" has no default function export for a trigger to run`);
     }
     const id = `trg_${randomBytes(10).toString('hex')}`;
-    const createdAt = new Date(this.#o.now()).toISOString();
+    const createdAt = this.#o.now();
     if (request.type === 'cron') {
       const record: CronTriggerRecord = {
         id,

@@ -4,7 +4,7 @@
 import type { Test } from 'tap';
 import type { FunctionStore, VersionDraft } from '../../../dist/store/function-store.js';
 
-const draft = (name: string, digest: string, at = '2030-01-01T00:00:00.000Z'): VersionDraft => ({
+const draft = (name: string, digest: string, at = 1893456000000): VersionDraft => ({
   name,
   digest,
   config: { timeoutMs: 1000, memoryMb: 128, concurrency: 10, retries: 2, retryBackoffMs: 1000, maxAgeMs: 60_000, public: false },
@@ -15,11 +15,11 @@ const draft = (name: string, digest: string, at = '2030-01-01T00:00:00.000Z'): V
 export function functionStoreConformance(t: Test, make: () => Promise<FunctionStore>): void {
   t.test('addVersion numbers versions and makes the new one active; load returns everything', async (t) => {
     const store = await make();
-    const first = await store.addVersion(draft('alpha', 'a1', '2030-01-01T00:00:00.000Z'));
-    t.same(first.fn, { name: 'alpha', activeVersion: 1, latestVersion: 1, createdAt: '2030-01-01T00:00:00.000Z', updatedAt: '2030-01-01T00:00:00.000Z' });
+    const first = await store.addVersion(draft('alpha', 'a1', 1893456000000));
+    t.same(first.fn, { name: 'alpha', activeVersion: 1, latestVersion: 1, createdAt: 1893456000000, updatedAt: 1893456000000 });
     t.same(first.version, { ...draft('alpha', 'a1'), version: 1 });
-    const second = await store.addVersion(draft('alpha', 'a2', '2030-01-02T00:00:00.000Z'));
-    t.match(second.fn, { activeVersion: 2, latestVersion: 2, createdAt: '2030-01-01T00:00:00.000Z', updatedAt: '2030-01-02T00:00:00.000Z' });
+    const second = await store.addVersion(draft('alpha', 'a2', 1893542400000));
+    t.match(second.fn, { activeVersion: 2, latestVersion: 2, createdAt: 1893456000000, updatedAt: 1893542400000 });
     await store.addVersion(draft('beta', 'b1'));
     const { functions, versions } = await store.load();
     t.same(functions.map((f) => [f.name, f.activeVersion, f.latestVersion]), [['alpha', 2, 2], ['beta', 1, 1]]);
@@ -31,9 +31,9 @@ export function functionStoreConformance(t: Test, make: () => Promise<FunctionSt
     const store = await make();
     await store.addVersion(draft('alpha', 'a1'));
     await store.addVersion(draft('alpha', 'a2'));
-    t.match(await store.setActiveVersion('alpha', 1, '2030-02-01T00:00:00.000Z'), { activeVersion: 1, latestVersion: 2, updatedAt: '2030-02-01T00:00:00.000Z' });
-    t.equal(await store.setActiveVersion('alpha', 3, 'at'), undefined, 'no version 3');
-    t.equal(await store.setActiveVersion('nobody', 1, 'at'), undefined, 'no such function');
+    t.match(await store.setActiveVersion('alpha', 1, 1896134400000), { activeVersion: 1, latestVersion: 2, updatedAt: 1896134400000 });
+    t.equal(await store.setActiveVersion('alpha', 3, 1), undefined, 'no version 3');
+    t.equal(await store.setActiveVersion('nobody', 1, 1), undefined, 'no such function');
     t.match((await store.load()).functions[0], { activeVersion: 1 });
     t.match((await store.addVersion(draft('alpha', 'a3'))).fn, { activeVersion: 3, latestVersion: 3 }, 'a deploy after a rollback takes the next number');
   });

@@ -26,8 +26,8 @@ export function instance(fn: string, name: string | null = null, group: string |
     args: [[], {}, 9_007_199_254_740_991, null, 'ünïcode'],
     checkpoint: null,
     checkpointedAt: null,
-    createdAt: '2030-01-01T00:00:00.000Z',
-    updatedAt: '2030-01-01T00:00:00.000Z',
+    createdAt: 1893456000000,
+    updatedAt: 1893456000000,
   };
 }
 
@@ -40,8 +40,8 @@ function group(name: string, members: InstanceRecord[]): GroupRecord {
     restarts: 0,
     failure: null,
     generation: 0,
-    createdAt: '2030-01-01T00:00:00.000Z',
-    updatedAt: '2030-01-01T00:00:00.000Z',
+    createdAt: 1893456000000,
+    updatedAt: 1893456000000,
   };
 }
 
@@ -58,7 +58,7 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     const c = instance('beta');
     for (const record of [a, b, c]) t.same(await instances.create(record), { created: true, record });
     t.same(await instances.list(), [a, b, c], 'exactly as written');
-    const suspended = { ...a, status: 'suspended' as const, checkpoint: 'ab'.repeat(32), updatedAt: '2030-01-02T00:00:00.000Z' };
+    const suspended = { ...a, status: 'suspended' as const, checkpoint: 'ab'.repeat(32), updatedAt: 1893542400000 };
     await instances.save(suspended);
     t.same(await instances.list(), [suspended, b, c], 'a save keeps its place');
     await instances.delete(b.id);

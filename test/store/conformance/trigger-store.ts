@@ -15,7 +15,7 @@ export const webhook = (fn: string): WebhookTriggerRecord => ({
   scheme: 'github',
   secrets: [{ secret: 'first-secret', expiresAt: null }],
   hmac: null,
-  createdAt: '2030-01-01T00:00:00.000Z',
+  createdAt: 1893456000000,
 });
 
 export const cron = (fn: string): CronTriggerRecord => ({
@@ -30,7 +30,7 @@ export const cron = (fn: string): CronTriggerRecord => ({
   missed: 'once',
   lastScheduledAt: null,
   lastInvocationId: null,
-  createdAt: '2030-01-01T00:00:00.000Z',
+  createdAt: 1893456000000,
 });
 
 export function triggerStoreConformance(t: Test, make: () => Promise<TriggerStore>): void {
