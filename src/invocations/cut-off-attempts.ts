@@ -18,7 +18,7 @@ const POISON_PILL_CRASHES = 2;
 export function recoverCutOff(record: InvocationRecord, now: number, log: (message: string) => void, crashed = true): boolean {
   if (crashed) record.hostCrashes = (record.hostCrashes ?? 0) + 1;
   if (record.cancelRequested) {
-    finish(record, 'cancelled', now, { error: cancelledError(record) });
+    endCancelled(record, now);
     return true;
   }
   if ((record.hostCrashes ?? 0) >= POISON_PILL_CRASHES) {
@@ -38,4 +38,9 @@ export function recoverCutOff(record: InvocationRecord, now: number, log: (messa
 
 export function cancelledError(record: InvocationRecord): ReturnType<typeof invocationError> {
   return invocationError(new WispError('INVOCATION_CANCELLED', `invocation ${record.id} was cancelled`));
+}
+
+/** Ends `record` as cancelled at `now`: a waiting one a cancel reaches, or a cut-off one asked to stop. */
+export function endCancelled(record: InvocationRecord, now: number): void {
+  finish(record, 'cancelled', now, { error: cancelledError(record) });
 }

@@ -105,11 +105,6 @@ export class Dispatcher {
     this.#o.onFinal(record);
   }
 
-  /** Ends a waiting invocation's record as cancelled (the store's cancel calls it). */
-  static endCancelled(record: InvocationRecord, now: number): void {
-    finish(record, 'cancelled', now, { error: cancelledError(record) });
-  }
-
   /**
    * At the start, and then every lease period: attempts left running by an earlier incarnation
    * of this node, and any whose lease ran out (their node died, or this one lost touch with the

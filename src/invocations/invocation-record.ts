@@ -2,6 +2,7 @@
 // them (ISO times, no internals).
 import type { WispError } from '../errors.js';
 import { plainResult } from './json-text.js';
+import { isWaitingStatus } from '../store/invocation-store.js';
 import type { InvocationError, InvocationRecord, InvocationStatus } from '../store/records.js';
 
 const FINAL_STATUSES: ReadonlySet<InvocationStatus> = new Set(['succeeded', 'failed', 'cancelled']);
@@ -38,7 +39,7 @@ export interface InvocationView {
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function view(record: InvocationRecord): InvocationView {
-  const waiting = record.status === 'queued' || record.status === 'retrying';
+  const waiting = isWaitingStatus(record.status);
   return {
     id: record.id,
     function: record.function,

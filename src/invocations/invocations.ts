@@ -11,7 +11,8 @@ import type { InvocationQuery, InvocationStore } from '../store/invocation-store
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
 import type { CallbackSender } from './callback-sender.js';
-import { Dispatcher } from './dispatcher.js';
+import { endCancelled } from './cut-off-attempts.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
 import type { SyncHistory } from './sync-history.js';
@@ -184,7 +185,7 @@ export class Invocations {
     if (record.mode !== 'async') {
       throw new WispError('INVALID_REQUEST', `invocation ${id} is ${record.mode}; only asynchronous invocations can be cancelled`);
     }
-    const cancelled = await this.#o.store.cancel(id, (waiting) => Dispatcher.endCancelled(waiting, this.#o.clock.now()));
+    const cancelled = await this.#o.store.cancel(id, (waiting) => endCancelled(waiting, this.#o.clock.now()));
     if (!cancelled) throw new WispError('INVOCATION_NOT_FOUND', `no invocation "${id}"; finished invocations are kept for a limited time`);
     if (cancelled.outcome === 'final') throw finishedAlready(id, cancelled.record.status);
     if (cancelled.outcome === 'running') {

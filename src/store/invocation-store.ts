@@ -111,6 +111,16 @@ export function callbackAt(record: InvocationRecord): number | null {
 
 export const isWaitingStatus = (status: InvocationStatus): boolean => status === 'queued' || status === 'retrying';
 
+/** Only a failed or cancelled invocation can be run again (rerun). */
+export const canRerun = (status: InvocationStatus): boolean => status === 'failed' || status === 'cancelled';
+
+/**
+ * Whether a callback delivery begun when the invocation had made `attempts` attempts may still
+ * store its outcome: the invocation is final and was not run again since (settleCallback).
+ */
+export const callbackStillDue = (record: InvocationRecord, attempts: number): boolean =>
+  record.callback !== null && record.attempts === attempts && record.finishedAt !== null;
+
 /** What a claim does to a record, on every backend. */
 export function markClaimed(record: InvocationRecord, now: number): void {
   record.status = 'running';

@@ -3,7 +3,8 @@
 import type { Redis } from 'ioredis';
 import type { GroupStore } from './group-store.js';
 import type { GroupRecord, InstanceRecord } from './records.js';
-import { instanceArgs, RECORDS_IN_ORDER, WRITE_INSTANCE } from './redis-instance-store.js';
+import { instanceArgs, WRITE_INSTANCE } from './redis-instance-store.js';
+import { RECORDS_IN_ORDER } from './redis-records-in-order.js';
 
 // ARGV: name, record, then per member its four instance arguments.
 const SAVE = `${WRITE_INSTANCE}

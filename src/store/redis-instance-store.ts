@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { InstanceStore } from './instance-store.js';
 import type { InstanceRecord } from './records.js';
+import { RECORDS_IN_ORDER } from './redis-records-in-order.js';
 
 /** Lua: writes one instance from ARGV[o .. o+3] (id, function, name or '', record). KEYS[1] is the prefix. */
 export const WRITE_INSTANCE = `
@@ -58,15 +59,6 @@ return 1`;
 const DELETE = `${WRITE_INSTANCE}
 deleteInstance(ARGV[1])
 return 1`;
-
-/** Lua: the `record` field of each hash in a sorted set's order. ARGV: the set, the hash key prefix. */
-export const RECORDS_IN_ORDER = `
-local out = {}
-for _, id in ipairs(redis.call('ZRANGE', KEYS[1] .. ARGV[1], 0, -1)) do
-  local record = redis.call('HGET', KEYS[1] .. ARGV[2] .. id, 'record')
-  if record then out[#out + 1] = record end
-end
-return out`;
 
 export const instanceArgs = (record: InstanceRecord): string[] => [record.id, record.function, record.name ?? '', JSON.stringify(record)];
 

@@ -10,8 +10,8 @@
 // and unleased, by runAt), `leased` (by lease expiry), `created`, `fn:NAME`, `st:STATUS` and
 // `children:ID` (by createdAt), `finished` (by finishedAt), `callbacks` (by when due).
 //
-// KEYS[1] is the key prefix. A record's fields come as 12 arguments, in FIELDS order.
-export const FIELDS = ['id', 'r', 'status', 'attempts', 'startedAt', 'runAt', 'createdAt', 'finishedAt', 'callbackAt', 'fn', 'parent', 'idem'] as const;
+// KEYS[1] is the key prefix. A record's fields come as 12 arguments, in this order: id, r,
+// status, attempts, startedAt, runAt, createdAt, finishedAt, callbackAt, fn, parent, idem.
 
 /** What a script returns per record: these hash fields, in this order. */
 export const READ_FIELDS = ['r', 'status', 'attempts', 'startedAt'] as const;

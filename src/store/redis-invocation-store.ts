@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
   callbackAt,
+  callbackStillDue,
+  canRerun,
   idempotencyScope,
   isWaitingStatus,
   type Cancelled,
@@ -45,7 +47,7 @@ function decode([r, status, attempts, startedAt]: Fields): InvocationRecord {
   return record;
 }
 
-/** The 12 arguments a script takes for a record (see FIELDS). */
+/** The 12 arguments a script takes for a record, in the order redis-invocation-scripts.ts reads them. */
 function encode(record: InvocationRecord): (string | number)[] {
   return [
     record.id,
@@ -124,8 +126,15 @@ export class RedisInvocationStore implements InvocationStore {
 
   async children(parentId: string): Promise<InvocationRecord[]> {
     const ids = await this.#redis.zrange(`${this.#prefix}children:${parentId}`, 0, -1);
-    const records = await Promise.all(ids.map((id) => this.get(id)));
-    return records.filter((record): record is InvocationRecord => record !== undefined);
+    if (ids.length === 0) return [];
+    // One round trip for all of them: a call tree reads every level this way.
+    const pipeline = this.#redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.#inv(id), ...lua.READ_FIELDS);
+    const rows = ((await pipeline.exec()) ?? []).map(([err, fields]) => {
+      if (err) throw err;
+      return fields as (string | null)[];
+    });
+    return rows.filter((fields) => fields[0] !== null).map((fields) => decode(fields as Fields));
   }
 
   async due(now: number, limit: number, skip: readonly string[]): Promise<InvocationRecord[]> {
@@ -188,7 +197,7 @@ export class RedisInvocationStore implements InvocationStore {
       const read = await this.#read(id);
       if (!read) return undefined;
       const { record, rev } = read;
-      if (record.status !== 'failed' && record.status !== 'cancelled') return { rerun: false, record };
+      if (!canRerun(record.status)) return { rerun: false, record };
       change(record);
       if (await this.#replace(record, rev, 'clear')) return { rerun: true, record };
     }
@@ -208,7 +217,7 @@ export class RedisInvocationStore implements InvocationStore {
       const read = await this.#read(id);
       if (!read) return undefined;
       const { record, rev } = read;
-      if (!record.callback || record.attempts !== attempts || record.finishedAt === null) return undefined;
+      if (!callbackStillDue(record, attempts)) return undefined;
       record.callback = state;
       if (await this.#replace(record, rev, 'keep')) return record;
     }

@@ -4,6 +4,7 @@
 // compare-and-set on `version`, retrying if another writer got there first.
 import type { Redis } from 'ioredis';
 import type { CronTriggerRecord, TriggerRecord, WebhookTriggerRecord } from './records.js';
+import { RECORDS_IN_ORDER } from './redis-records-in-order.js';
 import { rotatedSecrets, type TriggerStore } from './trigger-store.js';
 
 // KEYS: trigger hash, function index, cron index, sequence. ARGV: id, record, fn, type.
@@ -31,15 +32,9 @@ redis.call('ZREM', ARGV[2] .. fn, ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return 1`;
 
-// KEYS: an index. ARGV: the trigger key prefix. The records of the ids in the index, in order.
-const RECORDS_OF = `
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-local out = {}
-for i, id in ipairs(ids) do
-  local record = redis.call('HGET', ARGV[1] .. id, 'record')
-  if record then out[#out + 1] = record end
-end
-return out`;
+/** The indexes, as keys after the prefix. */
+const fnIndex = (fn: string): string => `triggers:fn:${fn}`;
+const CRON_INDEX = 'triggers:cron';
 
 export class RedisTriggerStore implements TriggerStore {
   readonly #redis: Redis;
@@ -56,11 +51,11 @@ export class RedisTriggerStore implements TriggerStore {
   }
 
   #fnIndex(fn: string): string {
-    return `${this.#prefix}triggers:fn:${fn}`;
+    return `${this.#prefix}${fnIndex(fn)}`;
   }
 
   get #cronIndex(): string {
-    return `${this.#prefix}triggers:cron`;
+    return `${this.#prefix}${CRON_INDEX}`;
   }
 
   async create(record: TriggerRecord): Promise<void> {
@@ -75,11 +70,11 @@ export class RedisTriggerStore implements TriggerStore {
   }
 
   async list(fn: string): Promise<TriggerRecord[]> {
-    return this.#recordsOf(this.#fnIndex(fn));
+    return this.#recordsOf(fnIndex(fn));
   }
 
   async crons(): Promise<CronTriggerRecord[]> {
-    return (await this.#recordsOf(this.#cronIndex)) as CronTriggerRecord[];
+    return (await this.#recordsOf(CRON_INDEX)) as CronTriggerRecord[];
   }
 
   async delete(id: string): Promise<boolean> {
@@ -104,8 +99,9 @@ export class RedisTriggerStore implements TriggerStore {
     return found;
   }
 
+  /** The triggers in `index` (a key after the prefix), in its order. */
   async #recordsOf(index: string): Promise<TriggerRecord[]> {
-    const texts = (await this.#redis.eval(RECORDS_OF, 1, index, `${this.#prefix}trigger:`)) as string[];
+    const texts = (await this.#redis.eval(RECORDS_IN_ORDER, 1, this.#prefix, index, 'trigger:')) as string[];
     return texts.map((text) => JSON.parse(text) as TriggerRecord);
   }
 

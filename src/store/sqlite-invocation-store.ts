@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { SqliteDatabase } from './database.js';
 import {
   callbackAt,
+  callbackStillDue,
+  canRerun,
   idempotencyScope,
   isWaitingStatus,
   markClaimed,
@@ -23,8 +25,6 @@ const parse = (row: { record: string } | undefined): InvocationRecord | undefine
 const parseAll = (rows: unknown[]): InvocationRecord[] => (rows as { record: string }[]).map((row) => JSON.parse(row.record) as InvocationRecord);
 
 const QUEUED = `status IN ('queued', 'retrying')`;
-
-type Row = { record: string; lease_token: string | null };
 
 export class SqliteInvocationStore implements InvocationStore {
   readonly #db: SqliteDatabase;
@@ -46,7 +46,6 @@ export class SqliteInvocationStore implements InvocationStore {
         `UPDATE invocations SET status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?, lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
       ),
       get: db.prepare('SELECT record FROM invocations WHERE id = ?'),
-      getRow: db.prepare('SELECT record, lease_token FROM invocations WHERE id = ?'),
       byKey: db.prepare('SELECT record FROM invocations WHERE idempotency_scope = ? AND idempotency_key = ?'),
       setRecord: db.prepare('UPDATE invocations SET record = ? WHERE id = ?'),
       setLogs: db.prepare('UPDATE invocations SET logs = ? WHERE id = ?'),
@@ -109,6 +108,11 @@ export class SqliteInvocationStore implements InvocationStore {
   async get(id: string): Promise<InvocationRecord | undefined> {
     const claimed = this.#claiming.get(id);
     if (claimed !== undefined) return JSON.parse(claimed) as InvocationRecord;
+    return this.#stored(id);
+  }
+
+  /** The record as committed. */
+  #stored(id: string): InvocationRecord | undefined {
     return parse(this.#sql.get.get(id) as { record: string } | undefined);
   }
 
@@ -243,9 +247,8 @@ export class SqliteInvocationStore implements InvocationStore {
         this.#claiming.set(id, JSON.stringify(record));
         return { outcome: 'running', record };
       }
-      const row = this.#sql.getRow.get(id) as Row | undefined;
-      if (!row) return undefined;
-      const record = JSON.parse(row.record) as InvocationRecord;
+      const record = this.#stored(id);
+      if (!record) return undefined;
       if (isWaitingStatus(record.status)) {
         end(record);
         this.#update(record, null);
@@ -261,9 +264,9 @@ export class SqliteInvocationStore implements InvocationStore {
 
   rerun(id: string, change: (record: InvocationRecord) => void): Promise<{ rerun: boolean; record: InvocationRecord } | undefined> {
     return this.#writes.write(() => {
-      const record = parse(this.#sql.get.get(id) as { record: string } | undefined);
+      const record = this.#stored(id);
       if (!record) return undefined;
-      if (record.status !== 'failed' && record.status !== 'cancelled') return { rerun: false, record };
+      if (!canRerun(record.status)) return { rerun: false, record };
       change(record);
       this.#update(record, null);
       return { rerun: true, record };
@@ -285,10 +288,8 @@ export class SqliteInvocationStore implements InvocationStore {
 
   settleCallback(id: string, attempts: number, state: CallbackState): Promise<InvocationRecord | undefined> {
     return this.#writes.write(() => {
-      const row = this.#sql.getRow.get(id) as Row | undefined;
-      if (!row) return undefined;
-      const record = JSON.parse(row.record) as InvocationRecord;
-      if (!record.callback || record.attempts !== attempts || record.finishedAt === null) return undefined;
+      const record = this.#stored(id);
+      if (!record || !callbackStillDue(record, attempts)) return undefined;
       record.callback = state;
       this.#update(record, null);
       return record;
