@@ -43,3 +43,9 @@ t.test('the config is frozen', async (t) => {
     (config as { port: number }).port = 1;
   });
 });
+
+t.test('the Redis store settings: WISP_REDIS_URL and WISP_REDIS_PREFIX, and a URL that is not one is refused', async (t) => {
+  t.same(loadConfig({ env: {} }).store, { redisUrl: null, redisPrefix: 'wisp:' }, 'embedded by default');
+  t.same(loadConfig({ env: { WISP_REDIS_URL: 'redis://127.0.0.1:6379', WISP_REDIS_PREFIX: 'a:' } }).store, { redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'a:' });
+  t.throws(() => loadConfig({ env: { WISP_REDIS_URL: 'localhost:6379' } }), { name: 'ConfigError', message: /store\/redisUrl/ });
+});
