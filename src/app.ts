@@ -39,6 +39,10 @@ import { TokenTable } from './auth/tokens.js';
 import { installAccessGate } from './gateway/access-gate.js';
 import { answerClientError, refuseConnect } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
+import { clusterRoutes } from './gateway/cluster-routes.js';
+import { MemberNode, SingleNode, type ClusterNode } from './cluster/cluster-node.js';
+import { nodeIdOf } from './cluster/node-identity.js';
+import type { NodeReport } from './store/membership-store.js';
 import { registerProtections } from './gateway/protections.js';
 import { WispMetrics } from './metrics/wisp-metrics.js';
 import { FunctionEnv } from './registry/function-env.js';
@@ -102,6 +106,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     clock,
   });
   const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
+  const cluster = clusterNode(config, stores, () => ({ capacity: resources.capacity, allocated: resources.allocated, instances: instances.holding().length }), log);
   const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name), clock });
   const instances: InstanceManager = new InstanceManager({
     registry,
@@ -149,10 +154,10 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   });
   const dispatcher = new Dispatcher({
     store,
-    // One node until cluster mode: each start is a new incarnation, and takes back the claims of
-    // the one before it.
-    node: LOCAL_NODE,
-    lease: { owner: `${LOCAL_NODE}/${randomUUID()}`, ms: config.invocations.leaseMs },
+    // Each start is a new incarnation, and takes back the claims of the one before it.
+    node: cluster.nodeId,
+    lease: { owner: `${cluster.nodeId}/${randomUUID()}`, ms: config.invocations.leaseMs },
+    mayTakeWork: () => cluster.holdsLease(),
     registry,
     invoker,
     instances,
@@ -195,11 +200,17 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, triggers, metrics };
+  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, triggers, metrics, cluster };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
 const LOCAL_NODE = 'local';
+
+/** A member of a cluster when the store is one several nodes share (Redis), else a cluster of one. */
+function clusterNode(config: Config, stores: Stores, report: () => Omit<NodeReport, 'address'>, log: (message: string) => void): ClusterNode {
+  if (stores.cluster === null) return new SingleNode(LOCAL_NODE, () => ({ ...report(), address: null }));
+  return new MemberNode({ ...config.cluster, store: stores.cluster.membership, nodeId: nodeIdOf({ ...config.cluster, port: config.port, dataDir: config.dataDir }), report, log });
+}
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
@@ -250,6 +261,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }
   const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
   app.decorate('wisp', services);
+  await services.cluster.join();
   // Functions and secrets first: recovered instances and invocations read them as they start.
   await services.registry.load();
   await services.env.load();
@@ -265,6 +277,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await services.groups.close();
     await services.instances.close();
     await services.pool.close();
+    // Its instances are checkpointed and stopped: peers may take them now.
+    await services.cluster.close();
     // Attempts that ended while the pool closed may have their state changes waiting to
     // commit: the backend stores them before it closes.
     await stores.close();
@@ -288,5 +302,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(groupRoutes, services);
   await app.register(triggerRoutes, services);
   await app.register(envRoutes, services);
+  await app.register(clusterRoutes, services);
   return app;
 }

@@ -22,6 +22,23 @@ export interface Config {
     /** What every key starts with, so that several Wisps (or test runs) can share one server. */
     readonly redisPrefix: string;
   };
+  /**
+   * Cluster mode, which a Redis store (store.redisUrl) turns on: several symmetric nodes over one
+   * Redis (design §5).
+   */
+  readonly cluster: {
+    /** This node's id (WISP_NODE_ID); null: hostname-port, or one kept in the data dir when the port is 0. */
+    readonly nodeId: string | null;
+    /** The URL peers reach this node at (WISP_ADVERTISE_URL); null: http://host:port as it listens. */
+    readonly advertiseUrl: string | null;
+    /** Authenticates the nodes' internal routes (WISP_CLUSTER_SECRET); null: made by the first node and shared through Redis. */
+    readonly secret: string | null;
+    readonly heartbeatMs: number;
+    /** How long a renewal of a node's lease holds; a node that cannot renew within it fences itself. */
+    readonly leaseMs: number;
+    /** How long after a lease ends a node is declared dead and its instances moved. */
+    readonly deadMarginMs: number;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: {
     /** Bearer tokens, by the sha256 of the token: the file never holds a token itself. */
@@ -154,6 +171,14 @@ const schema = section({
     redisUrl: { anyOf: [{ type: 'string', pattern: '^rediss?://' }, { type: 'null' }] },
     redisPrefix: { type: 'string', maxLength: 64 },
   }),
+  cluster: section({
+    nodeId: { anyOf: [{ type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }, { type: 'null' }] },
+    advertiseUrl: { anyOf: [{ type: 'string', pattern: '^https?://[^/]+/?$' }, { type: 'null' }] },
+    secret: { anyOf: [{ type: 'string', minLength: 16 }, { type: 'null' }] },
+    heartbeatMs: { type: 'integer', minimum: 10 },
+    leaseMs: { type: 'integer', minimum: 30 },
+    deadMarginMs: { type: 'integer', minimum: 0 },
+  }),
   logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
   auth: section({
     tokens: {
@@ -273,6 +298,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
     port: intFromEnv('WISP_PORT', env.WISP_PORT),
     dataDir: env.WISP_DATA_DIR || undefined,
     store: env.WISP_REDIS_URL || env.WISP_REDIS_PREFIX ? { redisUrl: env.WISP_REDIS_URL || undefined, redisPrefix: env.WISP_REDIS_PREFIX || undefined } : undefined,
+    cluster: { nodeId: env.WISP_NODE_ID || undefined, advertiseUrl: env.WISP_ADVERTISE_URL || undefined, secret: env.WISP_CLUSTER_SECRET || undefined },
     logLevel: env.WISP_LOG_LEVEL || undefined,
   };
 }
@@ -317,6 +343,10 @@ export function loadConfig(options: { env?: NodeJS.ProcessEnv; overrides?: Confi
   const limits = raw.limits as { headersTimeoutMs: number; requestTimeoutMs: number };
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new ConfigError(`limits.headersTimeoutMs (${limits.headersTimeoutMs}) must not be more than limits.requestTimeoutMs (${limits.requestTimeoutMs}): the headers are part of the request`);
+  }
+  const cluster = raw.cluster as { heartbeatMs: number; leaseMs: number };
+  if (cluster.leaseMs < 2 * cluster.heartbeatMs) {
+    throw new ConfigError(`cluster.leaseMs (${cluster.leaseMs}) must be at least twice cluster.heartbeatMs (${cluster.heartbeatMs}): one late heartbeat must not fence a node`);
   }
   const pool = raw.pool as Record<string, unknown>;
   // Above the core count: one task per thread (see running-slots.ts), so a thread stuck in one

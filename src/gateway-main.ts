@@ -2,6 +2,7 @@
 // SIGINT. Started by the supervisor (main.ts), which restarts it if it dies; it tells the
 // supervisor its port once it listens, and stops at once if the supervisor is gone.
 import { buildApp } from './app.js';
+import { advertisedUrl } from './cluster/node-identity.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { AddressInfo } from 'node:net';
 import { shutDown } from './shutdown.js';
@@ -45,9 +46,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   const address = await app.listen({ host: config.host, port: config.port });
+  const { port } = app.server.address() as AddressInfo;
+  app.wisp.cluster.advertise(advertisedUrl(config.cluster.advertiseUrl, config.host, port));
   app.log.info(`Wisp listening on ${address} (data in ${config.dataDir}); API docs at ${address}/docs`);
   if (process.send) {
-    const { port } = app.server.address() as AddressInfo;
     process.send({ kind: 'ready', port } satisfies GatewayReady);
     // A gateway without its supervisor would be restarted by nobody: it goes with it.
     process.on('disconnect', () => process.exit(1));

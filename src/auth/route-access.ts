@@ -23,7 +23,7 @@ export function routeAccess(method: string, url: string): RouteAccess | undefine
   if (url === '/healthz' || url === '/docs' || url.startsWith('/docs/') || url === '/hooks/:id') return open;
   if (url === '/fn/:name' || url.startsWith('/fn/:name/')) return { kind: 'function' };
   if (url === '/metrics') return { kind: 'metrics' };
-  if (url === '/v1/node') return scope('admin');
+  if (url === '/v1/node' || url === '/v1/cluster') return scope('admin');
   const route = `${method === 'HEAD' ? 'GET' : method} ${url}`;
   if (INVOKE_ROUTES.has(route) || url === '/v1/invocations' || url.startsWith('/v1/invocations/')) return scope('invoke');
   if (url.startsWith('/v1/')) return scope('deploy');

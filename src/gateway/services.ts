@@ -1,3 +1,4 @@
+import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { Config } from '../config.js';
 import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
@@ -24,4 +25,5 @@ export interface Services {
   instances: InstanceManager;
   groups: GroupManager;
   resources: NodeResources;
+  cluster: ClusterNode;
 }

@@ -29,6 +29,8 @@ export interface DispatcherOptions {
   lease: Lease;
   /** This node's id: leases of its earlier incarnations are taken back at the start. */
   node: string;
+  /** Whether this node may take queued work now (a node that fenced itself from its cluster may not). */
+  mayTakeWork?: () => boolean;
   /** How many asynchronous invocations may run at once. */
   maxRunning: number;
   /** The longest backoff between two attempts. */
@@ -169,6 +171,10 @@ export class Dispatcher {
   async #takeDueWork(): Promise<void> {
     const skip = new Set<string>();
     let now = this.#o.clock.now();
+    if (this.#o.mayTakeWork && !this.#o.mayTakeWork()) {
+      this.#wake.wakeAt(now + 1000, now);
+      return;
+    }
     while (!this.#closed && this.#running.size < this.#o.maxRunning) {
       const free = this.#o.maxRunning - this.#running.size;
       const due = (await this.#o.store.due(now, free + skip.size + 8, [...skip])).filter((record) => !this.#running.has(record.id));

@@ -25,6 +25,8 @@ export function createEmbeddedStores(dataDir: string): Stores {
     invocations: new SqliteInvocationStore(db, writes),
     triggers: new SqliteTriggerStore(db),
     blobs: new FileBlobStore(join(dataDir, 'blobs')),
+    // One node, one process: there is no one to share membership or messages with.
+    cluster: null,
     close: async () => {
       await writes.flushed();
       if (db.open) db.close();

@@ -13,6 +13,8 @@ import { RedisFunctionStore } from './redis-function-store.js';
 import { RedisGroupStore } from './redis-group-store.js';
 import { RedisInstanceStore } from './redis-instance-store.js';
 import { RedisInvocationStore } from './redis-invocation-store.js';
+import { RedisMembershipStore } from './redis-membership-store.js';
+import { RedisMessageBus } from './redis-message-bus.js';
 import { RedisTriggerStore } from './redis-trigger-store.js';
 import type { Stores } from './stores.js';
 
@@ -50,6 +52,7 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     // The client's own rejection only says the connection closed; the error event says why.
     throw new StoreUnreachableError(`cannot reach the Redis store at ${shown}: ${(lastError ?? (err as Error)).message}`);
   }
+  const bus = new RedisMessageBus(redis, prefix);
   for (const warning of riskySettings(await settingsOf(redis))) log(`the Redis store at ${shown}: ${warning}`);
   return {
     functions: guarded(new RedisFunctionStore(redis, prefix)),
@@ -59,7 +62,9 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     invocations: guarded(new RedisInvocationStore(redis, prefix)),
     triggers: guarded(new RedisTriggerStore(redis, prefix)),
     blobs: guarded(new RedisBlobStore(redis, prefix, join(dataDir, 'blob-cache'))),
+    cluster: { membership: guarded(new RedisMembershipStore(redis, prefix)), bus },
     close: async () => {
+      await bus.close();
       await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -6,6 +6,8 @@ import type { FunctionStore } from './function-store.js';
 import type { GroupStore } from './group-store.js';
 import type { InstanceStore } from './instance-store.js';
 import type { InvocationStore } from './invocation-store.js';
+import type { MembershipStore } from './membership-store.js';
+import type { MessageBus } from './message-bus.js';
 import type { TriggerStore } from './trigger-store.js';
 
 export interface Stores {
@@ -16,6 +18,8 @@ export interface Stores {
   readonly invocations: InvocationStore;
   readonly triggers: TriggerStore;
   readonly blobs: BlobStore;
+  /** Cluster membership and the bus between nodes: only a backend several nodes can share has them. */
+  readonly cluster: { readonly membership: MembershipStore; readonly bus: MessageBus } | null;
   /** After every user of the stores has stopped: releases what they share. */
   close(): Promise<void>;
 }

@@ -17,6 +17,9 @@ export interface RedisServer {
   kill(): Promise<void>;
   /** Starts it again on the same port and directory. */
   restart(): Promise<void>;
+  /** SIGSTOP: the server holds its connections but answers nothing, until resume(). */
+  pause(): void;
+  resume(): void;
 }
 
 export const redisInstalled = (): boolean => spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
@@ -69,5 +72,7 @@ export async function startRedis(t: Test): Promise<RedisServer | undefined> {
       await kill();
       child = await launch(port, dir);
     },
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
   };
 }
