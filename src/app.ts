@@ -42,6 +42,7 @@ import { envRoutes } from './gateway/env-routes.js';
 import { clusterRoutes } from './gateway/cluster-routes.js';
 import { MemberNode, SingleNode, type ClusterNode } from './cluster/cluster-node.js';
 import { nodeIdOf } from './cluster/node-identity.js';
+import { aloneCacheSync, BusCacheSync, type CacheSync, type CachedState } from './cluster/cache-sync.js';
 import type { NodeReport } from './store/membership-store.js';
 import { registerProtections } from './gateway/protections.js';
 import { WispMetrics } from './metrics/wisp-metrics.js';
@@ -104,10 +105,20 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     scratchDir,
     maxUnpackedBytes: config.limits.uploadBytes * 4,
     clock,
+    changed: (name) => sync.changed('function', name),
+    shared: stores.cluster !== null,
   });
   const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
   const cluster = clusterNode(config, stores, () => ({ capacity: resources.capacity, allocated: resources.allocated, instances: instances.holding().length }), log);
-  const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name), clock });
+  const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name), clock, changed: (fn) => sync.changed('env', fn) });
+  const sync = cacheSync(stores, cluster.nodeId, {
+    refreshFunction: (name) => registry.refresh(name),
+    refreshEnv: () => env.load(),
+    reloadAll: async () => {
+      await registry.load();
+      await env.load();
+    },
+  }, log);
   const instances: InstanceManager = new InstanceManager({
     registry,
     blobs,
@@ -200,11 +211,15 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, triggers, metrics, cluster };
+  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, triggers, metrics, cluster, sync };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
 const LOCAL_NODE = 'local';
+
+function cacheSync(stores: Stores, nodeId: string, state: CachedState, log: (message: string) => void): CacheSync {
+  return stores.cluster === null ? aloneCacheSync : new BusCacheSync(stores.cluster.bus, nodeId, state, log);
+}
 
 /** A member of a cluster when the store is one several nodes share (Redis), else a cluster of one. */
 function clusterNode(config: Config, stores: Stores, report: () => Omit<NodeReport, 'address'>, log: (message: string) => void): ClusterNode {
@@ -263,6 +278,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('wisp', services);
   await services.cluster.join();
   // Functions and secrets first: recovered instances and invocations read them as they start.
+  // Listening before loading: a change made meanwhile on another node is not missed.
+  await services.sync.start();
   await services.registry.load();
   await services.env.load();
   await services.instances.recover();

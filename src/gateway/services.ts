@@ -1,3 +1,4 @@
+import type { CacheSync } from '../cluster/cache-sync.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { Config } from '../config.js';
 import type { GroupManager } from '../groups/group-manager.js';
@@ -26,4 +27,5 @@ export interface Services {
   groups: GroupManager;
   resources: NodeResources;
   cluster: ClusterNode;
+  sync: CacheSync;
 }

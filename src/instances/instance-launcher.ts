@@ -79,7 +79,7 @@ export class InstanceLauncher {
     let checkpoint: Buffer | null;
     const limit = this.#limit(record);
     try {
-      version = this.#o.registry.resolve(record.function, record.version);
+      version = await this.#o.registry.resolveFresh(record.function, record.version);
       checkpoint = record.checkpoint ? await this.#readCheckpoint(record, limit) : null;
       reservation ??= this.#o.resources.reserve(record.resources);
     } catch (err) {

@@ -230,7 +230,7 @@ export class InstanceManager {
   }
 
   async #createNew(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
-    const version = this.#o.registry.resolve(fn);
+    const version = await this.#o.registry.resolveFresh(fn);
     const record = newInstanceRecord(version, request, this.#o.defaults, this.#o.clock.now());
     const live: LiveInstance = { record, timeoutMs: version.config.timeoutMs, suspending: false };
     const constructorRun = this.#calls.constructorRun(fn, record, invocationId);

@@ -62,7 +62,7 @@ export class Invocations {
 
   /** Accepts an asynchronous invocation once it is durably recorded. */
   async submit(request: SubmitRequest): Promise<{ invocation: InvocationView; existed: boolean }> {
-    const target = this.#target(request);
+    const target = await this.#target(request);
     const config = target.version.config;
     const requestHash =
       request.requestHash ??
@@ -98,16 +98,16 @@ export class Invocations {
   }
 
   /** The function version (and instance) a submission targets; fails now, not when it runs. */
-  #target(request: SubmitRequest): { version: VersionRecord } {
+  async #target(request: SubmitRequest): Promise<{ version: VersionRecord }> {
     if (!request.instance) {
-      const version = this.#o.registry.resolve(request.function, request.version);
+      const version = this.#o.registry.find(request.function, request.version) ?? (await this.#o.registry.resolveFresh(request.function, request.version));
       if (!version.exports.handler) {
         throw new WispError('NO_JSON_HANDLER', `function "${version.name}" version ${version.version} has no default function export to invoke`);
       }
       return { version };
     }
-    const instance = this.#o.instances.get(request.instance.id);
-    return { version: this.#o.registry.resolve(instance.function, instance.version) };
+    const instance = await this.#o.instances.get(request.instance.id);
+    return { version: await this.#o.registry.resolveFresh(instance.function, instance.version) };
   }
 
   async get(id: string): Promise<InvocationView> {

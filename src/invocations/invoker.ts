@@ -72,7 +72,7 @@ export class Invoker {
   async call(name: string, input: unknown, options: CallOptions): Promise<CallReport> {
     let version: VersionRecord;
     try {
-      version = this.#o.registry.resolve(name, options.version);
+      version = this.#o.registry.find(name, options.version) ?? (await this.#o.registry.resolveFresh(name, options.version));
       if (!version.exports.handler) {
         const hint = version.exports.fetch ? `; it has a fetch handler: call it at /fn/${name}` : '';
         throw new WispError('NO_JSON_HANDLER', `function "${name}" version ${version.version} has no default function export${hint}`);

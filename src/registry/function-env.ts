@@ -19,6 +19,8 @@ export interface FunctionEnvOptions {
   store: EnvStore;
   /** Throws FUNCTION_NOT_FOUND for a function that does not exist. */
   requireFunction: (name: string) => void;
+  /** Told after each change this node stored (see Registry's `changed`). */
+  changed?: (fn: string) => void;
   clock: Clock;
 }
 
@@ -33,8 +35,10 @@ export class FunctionEnv {
 
   /** Reads every function's values into the cache; before the first call is served. */
   async load(): Promise<void> {
+    const all = await this.#o.store.all();
+    // Swapped in at once: a call during a reload sees the old values or the new, never none.
     this.#cache.clear();
-    for (const [fn, values] of await this.#o.store.all()) this.#cache.set(fn, secretsOf(values));
+    for (const [fn, values] of all) this.#cache.set(fn, secretsOf(values));
   }
 
   /**
@@ -61,6 +65,7 @@ export class FunctionEnv {
     }
     if (Object.keys(result.values).length === 0) this.#cache.delete(fn);
     else this.#cache.set(fn, secretsOf(result.values));
+    this.#o.changed?.(fn);
     return this.#o.store.entries(fn);
   }
 
@@ -74,6 +79,7 @@ export class FunctionEnv {
   async forget(fn: string): Promise<void> {
     this.#cache.delete(fn);
     await this.#o.store.deleteAll(fn);
+    this.#o.changed?.(fn);
   }
 }
 

@@ -32,6 +32,13 @@ export interface RegistryOptions {
   /** An archive may unpack to at most this many bytes. */
   maxUnpackedBytes: number;
   clock: Clock;
+  /**
+   * Told after each change this registry made (deploy, rollback, delete), once it is stored:
+   * in a cluster, the other nodes refresh that function (cluster/cache-sync.ts).
+   */
+  changed?: (name: string) => void;
+  /** Whether other nodes change the same store (a cluster): then a name not known here is looked up there before it is missing. */
+  shared?: boolean;
 }
 
 export interface FunctionView extends FunctionRecord {
@@ -81,6 +88,7 @@ export class Registry {
       this.#functions.set(name, fn);
       this.#versionsOf(name).set(version.version, version);
       this.#active.set(name, version);
+      this.#o.changed?.(name);
       return version;
     } finally {
       await rm(scratch, { recursive: true, force: true });
@@ -90,11 +98,18 @@ export class Registry {
   /** Reads every function and version from the store; before the first call is served. */
   async load(): Promise<void> {
     const { functions, versions } = await this.#o.store.load();
+    await this.#fetchCode(versions);
+    // Swapped in at once: a call during a reload (a cluster's, after a lost connection) sees
+    // the old records or the new, never none.
     this.#functions.clear();
     this.#versions.clear();
     this.#active.clear();
     for (const fn of functions) this.#functions.set(fn.name, fn);
     for (const version of versions) this.#versionsOf(version.name).set(version.version, version);
+  }
+
+  /** Makes sure every version's bundle is on this machine (a Redis store caches it locally). */
+  async #fetchCode(versions: VersionRecord[]): Promise<void> {
     for (const digest of new Set(versions.map((version) => version.digest))) {
       if (!this.#codePaths.has(digest)) this.#codePaths.set(digest, await this.#o.blobs.localPath(digest));
     }
@@ -122,6 +137,7 @@ export class Registry {
     if (!fn) throw versionNotFound(name, version);
     this.#functions.set(name, fn);
     this.#active.delete(name);
+    this.#o.changed?.(name);
     return { ...fn, active: this.#activeOf(name) };
   }
 
@@ -131,6 +147,51 @@ export class Registry {
     this.#versions.delete(name);
     this.#active.delete(name);
     if (!(await this.#o.store.deleteFunction(name))) throw notFound(name);
+    this.#o.changed?.(name);
+  }
+
+  /**
+   * Reads one function again from the store (another node changed it): its versions' code is
+   * on this machine before the new records are swapped in, so no call finds one without it.
+   */
+  async refresh(name: string): Promise<void> {
+    const one = await this.#o.store.loadOne(name);
+    if (one) await this.#fetchCode(one.versions);
+    this.#active.delete(name);
+    if (!one) {
+      this.#functions.delete(name);
+      this.#versions.delete(name);
+      return;
+    }
+    this.#functions.set(name, one.fn);
+    this.#versions.set(name, new Map(one.versions.map((version) => [version.version, version])));
+  }
+
+  /**
+   * The version a call runs, like resolve(); in a cluster, a function or version not known here
+   * may have been deployed on another node a moment ago: it is read from the store first.
+   */
+  async resolveFresh(name: string, version?: number): Promise<VersionRecord> {
+    try {
+      return this.resolve(name, version);
+    } catch (err) {
+      if (!this.#o.shared || !(err instanceof WispError)) throw err;
+      await this.refresh(name);
+      return this.resolve(name, version);
+    }
+  }
+
+  /** The version a call runs when this node knows it, else undefined (see resolveFresh). */
+  find(name: string, version?: number): VersionRecord | undefined {
+    if (version === undefined) {
+      const active = this.#active.get(name);
+      if (active) return active;
+    }
+    try {
+      return this.resolve(name, version);
+    } catch {
+      return undefined;
+    }
   }
 
   /** The version a call runs: the active one, or the one asked for. */

@@ -9,6 +9,8 @@ export type VersionDraft = Omit<VersionRecord, 'version'>;
 export interface FunctionStore {
   /** Every function (by name) and every version of each (oldest first). */
   load(): Promise<{ functions: FunctionRecord[]; versions: VersionRecord[] }>;
+  /** One function and its versions (oldest first), as load() has them; null when there is no such function. */
+  loadOne(name: string): Promise<{ fn: FunctionRecord; versions: VersionRecord[] } | null>;
   /** Takes the next version number, records the version and makes it active, atomically. */
   addVersion(draft: VersionDraft): Promise<{ fn: FunctionRecord; version: VersionRecord }>;
   /** The updated record; undefined when the function or the version does not exist. */

@@ -58,15 +58,23 @@ export class RedisFunctionStore implements FunctionStore {
     const functions: FunctionRecord[] = [];
     const versions: VersionRecord[] = [];
     for (const name of (await this.#redis.smembers(this.#names)).sort()) {
-      const [fnKey, versionsKey] = this.#keys(name);
-      const [fields, drafts] = await Promise.all([this.#redis.hmget(fnKey, ...FIELDS), this.#redis.hgetall(versionsKey)]);
-      if (fields[1] === null) continue; // deleted between the two reads
-      functions.push(toFunction(name, fields));
-      for (const [number, json] of Object.entries(drafts).sort(([a], [b]) => Number(a) - Number(b))) {
-        versions.push({ ...(JSON.parse(json) as VersionDraft), version: Number(number) });
-      }
+      const one = await this.loadOne(name);
+      if (!one) continue; // deleted meanwhile
+      functions.push(one.fn);
+      versions.push(...one.versions);
     }
     return { functions, versions };
+  }
+
+  async loadOne(name: string): Promise<{ fn: FunctionRecord; versions: VersionRecord[] } | null> {
+    const [fnKey, versionsKey] = this.#keys(name);
+    // One MULTI: the record and the versions as of one moment.
+    const [[, fields], [, drafts]] = (await this.#redis.multi().hmget(fnKey, ...FIELDS).hgetall(versionsKey).exec()) as [[null, (string | null)[]], [null, Record<string, string>]];
+    if (fields[1] === null) return null;
+    const versions = Object.entries(drafts)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([number, json]) => ({ ...(JSON.parse(json) as VersionDraft), version: Number(number) }));
+    return { fn: toFunction(name, fields), versions };
   }
 
   async addVersion(draft: VersionDraft): Promise<{ fn: FunctionRecord; version: VersionRecord }> {

@@ -48,6 +48,7 @@ export class SqliteFunctionStore implements FunctionStore {
       listFunctions: db.prepare('SELECT * FROM functions ORDER BY name'),
       hasVersion: db.prepare('SELECT 1 FROM function_versions WHERE name = ? AND version = ?'),
       listAllVersions: db.prepare('SELECT * FROM function_versions ORDER BY name, version'),
+      listVersions: db.prepare('SELECT * FROM function_versions WHERE name = ? ORDER BY version'),
       insertFunction: db.prepare(
         'INSERT INTO functions (name, active_version, latest_version, created_at, updated_at) VALUES (?, 1, 1, ?, ?)',
       ),
@@ -82,6 +83,11 @@ export class SqliteFunctionStore implements FunctionStore {
       functions: (this.#statements.listFunctions.all() as FunctionRow[]).map(toFunction),
       versions: (this.#statements.listAllVersions.all() as VersionRow[]).map(toVersion),
     };
+  }
+
+  async loadOne(name: string): Promise<{ fn: FunctionRecord; versions: VersionRecord[] } | null> {
+    const fn = this.#getFunction(name);
+    return fn ? { fn, versions: (this.#statements.listVersions.all(name) as VersionRow[]).map(toVersion) } : null;
   }
 
   async addVersion(draft: VersionDraft): Promise<{ fn: FunctionRecord; version: VersionRecord }> {

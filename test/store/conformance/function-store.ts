@@ -27,6 +27,19 @@ export function functionStoreConformance(t: Test, make: () => Promise<FunctionSt
     t.same(versions[0], first.version, 'a version comes back as it was stored');
   });
 
+  t.test('loadOne returns one function as load has it, and null for none', async (t) => {
+    const store = await make();
+    await store.addVersion(draft('alpha', 'a1'));
+    await store.addVersion(draft('alpha', 'a2'));
+    await store.addVersion(draft('beta', 'b1'));
+    const all = await store.load();
+    const alpha = await store.loadOne('alpha');
+    t.same(alpha, { fn: all.functions[0], versions: all.versions.slice(0, 2) });
+    t.equal(await store.loadOne('nobody'), null);
+    await store.deleteFunction('beta');
+    t.equal(await store.loadOne('beta'), null, 'gone once deleted');
+  });
+
   t.test('setActiveVersion moves to an existing version only', async (t) => {
     const store = await make();
     await store.addVersion(draft('alpha', 'a1'));
