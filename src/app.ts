@@ -40,6 +40,8 @@ import { installAccessGate } from './gateway/access-gate.js';
 import { answerClientError, refuseConnect } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
 import { clusterRoutes } from './gateway/cluster-routes.js';
+import { internalRoutes } from './gateway/internal-routes.js';
+import { instanceRouting } from './instances/instance-routing.js';
 import { MemberNode, SingleNode, type ClusterNode } from './cluster/cluster-node.js';
 import { nodeIdOf } from './cluster/node-identity.js';
 import { aloneCacheSync, BusCacheSync, type CacheSync, type CachedState } from './cluster/cache-sync.js';
@@ -119,7 +121,8 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
       await env.load();
     },
   }, log);
-  const instances: InstanceManager = new InstanceManager({
+  const host: InstanceManager = new InstanceManager({
+    nodeId: cluster.nodeId,
     registry,
     blobs,
     store: stores.instances,
@@ -138,7 +141,18 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     record: (call) => invocations.recordCall(call, false),
     clock,
   });
-  const groups = new GroupManager({ instances, resources, store: stores.groups, log, clock });
+  const routing = instanceRouting({
+    cluster,
+    stores,
+    host,
+    registry,
+    resources,
+    defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
+    defaultTimeoutMs: config.functions.defaultTimeoutMs,
+    log,
+  });
+  const instances = routing.router;
+  const groups = new GroupManager({ instances: host, resources, store: stores.groups, log, clock });
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
   const invoker: Invoker = new Invoker({
     registry,
@@ -211,7 +225,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, groups, resources, triggers, metrics, cluster, sync };
+  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups, resources, triggers, metrics, cluster, sync };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
@@ -224,7 +238,7 @@ function cacheSync(stores: Stores, nodeId: string, state: CachedState, log: (mes
 /** A member of a cluster when the store is one several nodes share (Redis), else a cluster of one. */
 function clusterNode(config: Config, stores: Stores, report: () => Omit<NodeReport, 'address'>, log: (message: string) => void): ClusterNode {
   if (stores.cluster === null) return new SingleNode(LOCAL_NODE, () => ({ ...report(), address: null }));
-  return new MemberNode({ ...config.cluster, store: stores.cluster.membership, nodeId: nodeIdOf({ ...config.cluster, port: config.port, dataDir: config.dataDir }), report, log });
+  return new MemberNode({ ...config.cluster, dataDir: config.dataDir, store: stores.cluster.membership, nodeId: nodeIdOf({ ...config.cluster, port: config.port, dataDir: config.dataDir }), report, log });
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -276,13 +290,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   }
   const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
   app.decorate('wisp', services);
-  await services.cluster.join();
+  const waitMs = await services.cluster.join();
   // Functions and secrets first: recovered instances and invocations read them as they start.
   // Listening before loading: a change made meanwhile on another node is not missed.
   await services.sync.start();
   await services.registry.load();
   await services.env.load();
-  await services.instances.recover();
+  await services.routing.recover(waitMs);
   await services.groups.recover();
   await services.invocations.recover();
   await services.triggers.recover();
@@ -292,7 +306,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // The queue stops taking work first; attempts already running finish while the pool closes.
     await services.invocations.close();
     await services.groups.close();
-    await services.instances.close();
+    await services.host.close();
+    await services.routing.close();
     await services.pool.close();
     // Its instances are checkpointed and stopped: peers may take them now.
     await services.cluster.close();
@@ -320,5 +335,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(triggerRoutes, services);
   await app.register(envRoutes, services);
   await app.register(clusterRoutes, services);
+  await app.register(internalRoutes, services);
   return app;
 }

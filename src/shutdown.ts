@@ -30,7 +30,7 @@ export async function shutDown(app: FastifyInstance, graceMs: number): Promise<v
   refuseNewRequests(app, app.wisp.config.pressure.retryAfterSeconds);
   // Long-polls and event streams would otherwise hold the listener open for their whole wait.
   app.wisp.invocations.releaseWaiters();
-  app.wisp.instances.closeBy(Date.now() + graceMs);
+  app.wisp.host.closeBy(Date.now() + graceMs);
   const cut = setTimeout(() => {
     app.log.warn({ graceMs }, 'shutdown grace period over: closing the connections still open and stopping running calls');
     app.server.closeAllConnections();

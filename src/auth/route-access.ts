@@ -21,6 +21,8 @@ const INVOKE_ROUTES = new Set([
 
 export function routeAccess(method: string, url: string): RouteAccess | undefined {
   if (url === '/healthz' || url === '/docs' || url.startsWith('/docs/') || url === '/hooks/:id') return open;
+  // Signed with the cluster secret instead of a token (gateway/internal-routes.ts checks it).
+  if (url.startsWith('/internal/')) return open;
   if (url === '/fn/:name' || url.startsWith('/fn/:name/')) return { kind: 'function' };
   if (url === '/metrics') return { kind: 'metrics' };
   if (url === '/v1/node' || url === '/v1/cluster') return scope('admin');

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Resources } from '../scheduler/node-resources.js';
 import type { MembershipStore, NodeReport, NodeState } from '../store/membership-store.js';
+import { recordIncarnation, surelyGone } from './local-incarnation.js';
 import { Membership, type MembershipListener, type MembershipTiming } from './membership.js';
 
 export interface NodeView {
@@ -40,6 +41,8 @@ export interface ClusterNode {
   readonly address: string | null;
   listen(listener: MembershipListener): void;
   view(): Promise<ClusterView>;
+  /** The secret internal routes are signed with (known once joined). */
+  secret(): string;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,13 @@ export class SingleNode implements ClusterNode {
 
   holdsLease(): boolean {
     return true;
+  }
+
+  /** Nobody to talk to: a secret no one knows, so that no internal request is ever accepted. */
+  readonly #secret = randomBytes(32).toString('base64url');
+
+  secret(): string {
+    return this.#secret;
   }
 
   async join(): Promise<number> {
@@ -83,6 +93,10 @@ export class SingleNode implements ClusterNode {
 
 export interface MemberNodeOptions extends MembershipTiming {
   store: MembershipStore;
+  /** WISP_CLUSTER_SECRET; null: the first node makes one and shares it through the store. */
+  secret: string | null;
+  /** This node's data dir, where each incarnation leaves its process id (local-incarnation.ts). */
+  dataDir: string;
   nodeId: string;
   /** What the node reports of itself, but its address (which advertise() sets). */
   report: () => Omit<NodeReport, 'address'>;
@@ -95,10 +109,15 @@ export class MemberNode implements ClusterNode {
   address: string | null = null;
   readonly #membership: Membership;
   readonly #store: MembershipStore;
+  #secret: string | null;
+  readonly #dataDir: string;
 
   constructor(options: MemberNodeOptions) {
     this.#store = options.store;
+    this.#secret = options.secret;
+    this.#dataDir = options.dataDir;
     this.#membership = new Membership({ ...options, report: () => ({ ...options.report(), address: this.address }) });
+    this.#membership.listen({ joined: (incarnation) => recordIncarnation(this.#dataDir, incarnation) });
   }
 
   get nodeId(): string {
@@ -113,8 +132,19 @@ export class MemberNode implements ClusterNode {
     return this.#membership.holdsLease();
   }
 
-  join(): Promise<number> {
-    return this.#membership.join();
+  async join(): Promise<number> {
+    this.#secret ??= await this.#store.sharedSecret(randomBytes(32).toString('base64url'));
+    let waitMs = await this.#membership.join();
+    const replaced = this.#membership.replacedLive;
+    // The earlier incarnation was this machine's, and its process is gone: nothing to wait for.
+    if (waitMs > 0 && replaced && surelyGone(this.#dataDir, replaced.incarnation)) waitMs = 0;
+    recordIncarnation(this.#dataDir, this.#membership.incarnation);
+    return waitMs;
+  }
+
+  secret(): string {
+    if (this.#secret === null) throw new Error('the cluster secret is known once the node has joined');
+    return this.#secret;
   }
 
   advertise(url: string): void {

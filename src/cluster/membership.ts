@@ -51,6 +51,7 @@ export class Membership {
   #heartbeat: NodeJS.Timeout | undefined;
   #fenceTimer: NodeJS.Timeout | undefined;
   #beating = false;
+  #replacedLive: { incarnation: number } | null = null;
   /** Set when another process took this node id: rejoining would only fence it in turn. */
   #replaced = false;
 
@@ -91,6 +92,11 @@ export class Membership {
     return waitMs;
   }
 
+  /** The record this node's registration replaced, if it had a live lease (see #register). */
+  get replacedLive(): { incarnation: number } | null {
+    return this.#replacedLive;
+  }
+
   /** Whether this node may answer for its instances right now (see the top of this file). */
   holdsLease(): boolean {
     return this.#state === 'active' && performance.now() < this.#validUntil;
@@ -119,8 +125,9 @@ export class Membership {
     this.#leaseFrom(sentAt);
     // An earlier incarnation of this id whose lease still runs (a crash a moment ago, or a second
     // process started with the same WISP_NODE_ID) may still answer until its lease and margin end.
-    const waitMs = previous && previous.state === 'active' && previous.leaseUntil + this.#o.deadMarginMs > now ? previous.leaseUntil + this.#o.deadMarginMs - now : 0;
-    return waitMs;
+    const live = previous !== null && previous.state === 'active' && previous.leaseUntil + this.#o.deadMarginMs > now;
+    this.#replacedLive = live ? { incarnation: previous.incarnation } : null;
+    return live ? previous.leaseUntil + this.#o.deadMarginMs - now : 0;
   }
 
   #leaseFrom(sentAt: number): void {

@@ -24,6 +24,9 @@ const createSchema = {
 
 type IdParams = { Params: { id: string } };
 
+export const NODE_HEADER = 'wisp-instance-node';
+export const EPOCH_HEADER = 'wisp-instance-epoch';
+
 export async function instanceRoutes(app: FastifyInstance, { instances, invocations }: Services): Promise<void> {
   treatEveryBodyAsJson(app);
   checkFunctionNames(app);
@@ -44,7 +47,7 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
     {
       schema: requestSchemas('/v1/instances', 'get'),
     },
-    async (request) => ({ instances: instances.list(request.query) }),
+    async (request) => ({ instances: await instances.list(request.query) }),
   );
 
   app.get<IdParams>('/v1/instances/:id', { schema: { params: idParams } }, async (request) => instances.get(request.params.id));
@@ -77,7 +80,9 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
       }
       const invocationId = randomUUID();
       reply.header(INVOCATION_ID_HEADER, invocationId);
-      const json = await instances.callRecorded(id, method, args, invocationId);
+      const { json, owner } = await instances.callRecorded(id, method, args, invocationId);
+      // Which node answered, at which epoch of its ownership: two copies of one instance never both answer.
+      if (owner) reply.header(NODE_HEADER, owner.node).header(EPOCH_HEADER, String(owner.epoch));
       return reply.type('application/json').send(json);
     },
   );

@@ -3,6 +3,8 @@ import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { Config } from '../config.js';
 import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
+import type { InstanceRouter } from '../instances/instance-router.js';
+import type { InstanceRouting } from '../instances/instance-routing.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { Invoker } from '../invocations/invoker.js';
 import type { Triggers } from '../triggers/triggers.js';
@@ -23,7 +25,11 @@ export interface Services {
   invocations: Invocations;
   triggers: Triggers;
   pool: StatelessPool;
-  instances: InstanceManager;
+  /** Instances wherever they run (forwarded to their owner in a cluster). */
+  instances: InstanceRouter;
+  /** The instances this node runs. */
+  host: InstanceManager;
+  routing: InstanceRouting;
   groups: GroupManager;
   resources: NodeResources;
   cluster: ClusterNode;

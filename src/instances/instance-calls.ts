@@ -13,7 +13,13 @@ import { fromCallFailure, fromThreadFailure } from './instance-errors.js';
 import { runningThread, type LiveInstances } from './live-instances.js';
 
 /** How a method call ended, with what it logged (redacted); a failed call is a report, not a throw. */
-export type MethodReport = { ok: true; json: string; logs: LogEntry[] } | { ok: false; error: WispError; logs: LogEntry[] };
+export type MethodReport = { ok: true; json: string; logs: LogEntry[]; owner?: Owner } | { ok: false; error: WispError; logs: LogEntry[] };
+
+/** Which node answered a call, at which epoch of its ownership. */
+export interface Owner {
+  node: string;
+  epoch: number;
+}
 
 export interface MethodCallOptions {
   /** Instances the caller is itself running inside (a ctx.instance() call from an instance). */
@@ -42,13 +48,6 @@ export class InstanceCalls {
     this.#instances = instances;
   }
 
-  /** Calls a method; resolves to its result as JSON text. `chain`: instances the caller waits in. */
-  async call(id: string, method: string, args: unknown[], chain: string[] = []): Promise<string> {
-    const report = await this.#call(id, method, args, { chain });
-    if (!report.ok) throw report.error;
-    return report.json;
-  }
-
   /** Calls a method and reports how it went, with what it logged; never throws a WispError. */
   async run(id: string, method: string, args: unknown[], options: MethodCallOptions = {}): Promise<MethodReport> {
     try {
@@ -57,19 +56,6 @@ export class InstanceCalls {
       if (err instanceof WispError) return { ok: false, error: err, logs: [] };
       throw err;
     }
-  }
-
-  /**
-   * A synchronous call from the API: recorded under `invocationId` with its result or error and
-   * its logs, where synchronous function calls are (in memory), then answered like call().
-   */
-  async callRecorded(id: string, method: string, args: unknown[], invocationId: string): Promise<string> {
-    const startedAt = this.#o.clock.now();
-    const record = this.#instances.find(id)?.record;
-    const report = await this.run(id, method, args);
-    if (record) this.#record(invocationId, record, method, startedAt, report);
-    if (!report.ok) throw report.error;
-    return report.json;
   }
 
   /**
@@ -87,6 +73,11 @@ export class InstanceCalls {
         if (invocationId !== undefined) this.#record(invocationId, record, 'constructor', startedAt, error ? { ok: false, error, logs } : { ok: true, json: 'null', logs });
       },
     };
+  }
+
+  /** Records a synchronous call (one that ran on another node, too) under `invocationId`. */
+  record(invocationId: string, record: InstanceRecord, method: string, startedAt: number, report: MethodReport): void {
+    this.#record(invocationId, record, method, startedAt, report);
   }
 
   #record(invocationId: string, record: InstanceRecord, method: string, startedAt: number, report: MethodReport): void {

@@ -12,14 +12,15 @@ import type { RouteGatewayRequest } from '../runtime/protocol.js';
 import type { Reservation } from '../scheduler/node-resources.js';
 import type { InstanceStore } from '../store/instance-store.js';
 import type { InstanceRecord, InstanceStatus, LogEntry } from '../store/records.js';
-import { InstanceCalls, type MethodCallOptions, type MethodReport } from './instance-calls.js';
+import { InstanceCalls, type MethodCallOptions, type MethodReport, type Owner } from './instance-calls.js';
 import { InstanceLauncher, type InstanceLauncherOptions } from './instance-launcher.js';
 import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 import { InstanceShutdown } from './instance-shutdown.js';
+import { CheckpointGate } from './checkpoint-gate.js';
 import { LiveInstances, runningThread, stopThread, type LiveInstance } from './live-instances.js';
 
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
-export type { MethodCallOptions, MethodReport } from './instance-calls.js';
+export type { MethodCallOptions, MethodReport, Owner } from './instance-calls.js';
 
 export interface InstanceFilter {
   function?: string;
@@ -29,6 +30,8 @@ export interface InstanceFilter {
 
 export interface InstanceManagerOptions extends InstanceLauncherOptions {
   store: InstanceStore;
+  /** This node: the owner of the instances it creates or claims. */
+  nodeId: string;
   defaults: { cpu: number; memory: number };
   log: (message: string) => void;
   /** Serves the calls instance threads make through their ctx (see gateway-router.ts). */
@@ -88,19 +91,39 @@ export class InstanceManager {
     return out;
   }
 
-  /** Calls a method; resolves to its result as JSON text. `chain`: instances the caller waits in. */
-  call(id: string, method: string, args: unknown[], chain: string[] = []): Promise<string> {
-    return this.#calls.call(id, method, args, chain);
+  /**
+   * Calls a method and reports how it went, with what it logged; never throws a WispError. An
+   * instance with `checkpoint: "every-call"` reports only once its state after the call is
+   * committed (or, if that fails, the call fails with why).
+   */
+  async run(id: string, method: string, args: unknown[], options: MethodCallOptions = {}): Promise<MethodReport> {
+    const report = await this.#calls.run(id, method, args, options);
+    const live = this.#live.find(id);
+    if (!live) return report;
+    live.dirty = true;
+    if (live.record.durability !== 'every-call' || !live.gate) return report;
+    try {
+      await live.gate.commit();
+      return report;
+    } catch (err) {
+      if (!(err instanceof WispError)) throw err;
+      return { ok: false, error: new WispError(err.code, `the call ran, but its checkpoint was not committed, so its effects may not survive a crash: ${err.message}`, { ...err.extensions }), logs: report.logs };
+    }
   }
 
-  /** Calls a method and reports how it went, with what it logged; never throws a WispError. */
-  run(id: string, method: string, args: unknown[], options: MethodCallOptions = {}): Promise<MethodReport> {
-    return this.#calls.run(id, method, args, options);
+  /** A synchronous call from the API, recorded under `invocationId` with its logs (see InstanceCalls). */
+  async callRecorded(id: string, method: string, args: unknown[], invocationId: string): Promise<string> {
+    const startedAt = this.#o.clock.now();
+    const record = this.#live.find(id)?.record;
+    const report = await this.run(id, method, args);
+    if (record) this.#calls.record(invocationId, record, method, startedAt, report);
+    if (!report.ok) throw report.error;
+    return report.json;
   }
 
-  /** A synchronous call from the API, recorded under `invocationId` (see InstanceCalls). */
-  callRecorded(id: string, method: string, args: unknown[], invocationId: string): Promise<string> {
-    return this.#calls.callRecorded(id, method, args, invocationId);
+  /** Records a synchronous call that ran on another node, where callRecorded() would have. */
+  recordCall(invocationId: string, record: InstanceRecord, method: string, startedAt: number, report: MethodReport): void {
+    this.#calls.record(invocationId, record, method, startedAt, report);
   }
 
   delete(id: string): Promise<void> {
@@ -144,26 +167,65 @@ export class InstanceManager {
     });
   }
 
-  /** Brings back the instances the store holds: those that were running start again. */
-  async recover(): Promise<void> {
-    const starting: Promise<void>[] = [];
-    for (const record of await this.#o.store.list()) {
+  /**
+   * Brings back the instances the store holds that `ours` says are this node's: each is claimed
+   * (a new epoch: writes of the incarnation before are refused from now on), and those that were
+   * running start again.
+   */
+  async recover(ours: (record: InstanceRecord) => boolean = () => true): Promise<void> {
+    const records = (await this.#o.store.list()).filter(ours);
+    // Group members are claimed here too; they start with their group (groups/group-manager.ts), all or none.
+    await Promise.all(records.map((record) => this.adopt(record.id, record.epoch ?? 0).catch((err: unknown) => this.#o.log(`instance ${record.id} not recovered: ${String(err)}`))));
+  }
+
+  /**
+   * Takes over an instance whose owner is gone (or an earlier incarnation of this node), if its
+   * epoch is still `epoch`: claimed with the next one, then started from its last checkpoint if it
+   * was running. Resolves to false when another node claimed it first.
+   */
+  adopt(id: string, epoch: number): Promise<boolean> {
+    return this.#mutex.run(id, async () => {
+      if (this.#live.find(id)) return true;
+      const record = await this.#o.store.claim(id, epoch, this.#o.nodeId);
+      if (!record) return false;
       const live = this.#live.adopt(record);
-      // A group's members start with their group (groups/group-manager.ts), all or none.
-      if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) continue;
-      starting.push(
-        this.#mutex.run(record.id, async () => {
-          try {
-            await this.#launch(live);
-            await this.#setStatus(record, 'running');
-          } catch (err) {
-            this.#o.log(`instance ${record.id} did not come back after the restart: ${(err as Error).message}`);
-            await this.#setStatus(record, 'failed');
-          }
-        }),
-      );
-    }
-    await Promise.all(starting);
+      if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) return true;
+      try {
+        await this.#launch(live);
+        await this.#setStatus(record, 'running');
+      } catch (err) {
+        this.#o.log(`instance ${record.id} did not come back: ${(err as Error).message}`);
+        record.failure = (err as Error).message;
+        await this.#setStatus(record, 'failed').catch(() => undefined);
+      }
+      return true;
+    });
+  }
+
+  /** The node and epoch this node holds the instance at; undefined when it does not hold it. */
+  ownerOf(id: string): Owner | undefined {
+    const live = this.#live.find(id);
+    return live && { node: this.#o.nodeId, epoch: live.record.epoch ?? 0 };
+  }
+
+  /** Whether this node holds the instance, at `epoch` when one is given. */
+  holds(id: string, epoch?: number): boolean {
+    const live = this.#live.find(id);
+    return live !== undefined && (epoch === undefined || (live.record.epoch ?? 0) === epoch);
+  }
+
+  /**
+   * This node lost its cluster lease: its instances are about to be claimed elsewhere. Their
+   * threads stop now, without a checkpoint (a write now would be refused anyway), and this node
+   * forgets them.
+   */
+  async dropAll(): Promise<void> {
+    await Promise.all(
+      [...this.#live.values()].map(async (live) => {
+        this.#live.forget(live);
+        await stopThread(live);
+      }),
+    );
   }
 
   /** Bounds the shutdown: at `deadlineAt`, instances still busy are stopped (see InstanceShutdown). */
@@ -195,7 +257,7 @@ export class InstanceManager {
     if (request.name !== undefined && this.#live.idNamed(fn, request.name) !== undefined) {
       throw new WispError('INVALID_REQUEST', `function "${fn}" already has an instance named "${request.name}"`);
     }
-    return { ...newInstanceRecord(this.#o.registry.resolve(fn), request, this.#o.defaults, this.#o.clock.now()), group };
+    return { ...newInstanceRecord(this.#o.registry.resolve(fn), request, this.#o.defaults, this.#o.clock.now(), this.#o.nodeId), group };
   }
 
   /** Starts a member on a reservation made for it (from its checkpoint if it has one). */
@@ -231,7 +293,7 @@ export class InstanceManager {
 
   async #createNew(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
     const version = await this.#o.registry.resolveFresh(fn);
-    const record = newInstanceRecord(version, request, this.#o.defaults, this.#o.clock.now());
+    const record = newInstanceRecord(version, request, this.#o.defaults, this.#o.clock.now(), this.#o.nodeId);
     const live: LiveInstance = { record, timeoutMs: version.config.timeoutMs, suspending: false };
     const constructorRun = this.#calls.constructorRun(fn, record, invocationId);
     let saved = false;
@@ -267,6 +329,7 @@ export class InstanceManager {
     const { record } = live;
     const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest, onLogs });
     Object.assign(live, started);
+    this.#keepDurable(live);
     started.thread.onExit((exit) => {
       stopThread(live).catch(() => undefined);
       if (this.#closing) return;
@@ -293,6 +356,25 @@ export class InstanceManager {
     await this.#setStatus(record, 'failed');
   }
 
+  /** Sets up the checkpoints an instance asked for: after every call, and/or every checkpointEveryMs. */
+  #keepDurable(live: LiveInstance): void {
+    const { record } = live;
+    if (record.durability !== 'every-call' && !record.checkpointEveryMs) return;
+    live.dirty = false;
+    live.gate = new CheckpointGate(async () => {
+      live.dirty = false;
+      await this.#checkpoint(live, runningThread(live));
+      record.updatedAt = this.#o.clock.now();
+      await this.#save(record);
+    });
+    if (!record.checkpointEveryMs) return;
+    live.periodic = setInterval(() => {
+      if (!live.dirty || live.suspending || !live.thread) return;
+      live.gate!.commit().catch((err: unknown) => this.#o.log(`instance ${record.id}: periodic checkpoint failed: ${String(err)}`));
+    }, record.checkpointEveryMs);
+    live.periodic.unref();
+  }
+
   async #checkpoint(live: LiveInstance, thread: InstanceThread, timeoutMs?: number): Promise<void> {
     Object.assign(live.record, await this.#launcher.checkpoint(live.record, thread, timeoutMs));
   }
@@ -300,6 +382,25 @@ export class InstanceManager {
   async #setStatus(record: InstanceRecord, status: InstanceStatus): Promise<void> {
     record.status = status;
     record.updatedAt = this.#o.clock.now();
-    await this.#o.store.save(record);
+    await this.#save(record);
+  }
+
+  /** Writes the record; when another node claimed the instance since, this node lets go of it. */
+  async #save(record: InstanceRecord): Promise<void> {
+    try {
+      await this.#o.store.save(record);
+    } catch (err) {
+      if (err instanceof WispError && err.code === 'STALE_OWNER') await this.#lost(record.id);
+      throw err;
+    }
+  }
+
+  /** Another node claimed the instance: this node's thread of it stops and is forgotten. */
+  async #lost(id: string): Promise<void> {
+    const live = this.#live.find(id);
+    if (!live) return;
+    this.#o.log(`instance ${id} is owned by another node now; its thread here stops`);
+    this.#live.forget(live);
+    await stopThread(live);
   }
 }

@@ -10,6 +10,10 @@ export interface CreateInstanceRequest {
   name?: string;
   resources?: { cpu?: number; memory?: number; custom?: Record<string, number> };
   maxRestarts?: number;
+  /** `every-call`: each reply waits until a checkpoint taken after the call is committed. */
+  checkpoint?: 'every-call';
+  /** Checkpoint this often (ms) while calls come in. */
+  checkpointEveryMs?: number;
 }
 
 /** What the API shows of an instance: the record without its constructor args and blob digest, times in ISO. */
@@ -41,7 +45,7 @@ function pickClass(version: VersionRecord, requested: string | undefined): strin
 }
 
 /** The record of an instance about to start: status `starting`, no checkpoint. */
-export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }, now: number): InstanceRecord {
+export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }, now: number, node: string): InstanceRecord {
   return {
     id: newInstanceId(),
     function: version.name,
@@ -60,6 +64,11 @@ export function newInstanceRecord(version: VersionRecord, request: CreateInstanc
     args: request.args ?? [],
     checkpoint: null,
     checkpointedAt: null,
+    durability: request.checkpoint ?? null,
+    checkpointEveryMs: request.checkpointEveryMs ?? null,
+    // Made here: owned here, first epoch.
+    node,
+    epoch: 1,
     createdAt: now,
     updatedAt: now,
   };

@@ -3,6 +3,7 @@
 // the two indexes in step, so that a name never outlives its instance.
 import { WispError } from '../errors.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
+import type { CheckpointGate } from './checkpoint-gate.js';
 import type { Reservation } from '../scheduler/node-resources.js';
 import type { InstanceRecord } from '../store/records.js';
 import { nameKey } from './instance-record.js';
@@ -15,6 +16,12 @@ export interface LiveInstance {
   timeoutMs: number;
   /** Set while a suspend takes its checkpoint: new calls are refused, queued ones still run. */
   suspending: boolean;
+  /** Takes the checkpoints of an instance that asked for them after calls or periodically (checkpoint-gate.ts). */
+  gate?: CheckpointGate;
+  /** The timer of `checkpointEveryMs`. */
+  periodic?: NodeJS.Timeout;
+  /** A call ran since the last checkpoint. */
+  dirty?: boolean;
 }
 
 export class LiveInstances {
@@ -78,6 +85,8 @@ export function runningThread(live: LiveInstance): InstanceThread {
 /** Stops the instance's thread, if any, and gives its reservation back. */
 export async function stopThread(live: LiveInstance): Promise<void> {
   const { thread, reservation } = live;
+  clearInterval(live.periodic);
+  live.periodic = undefined;
   live.thread = undefined;
   live.reservation = undefined;
   reservation?.release();

@@ -6,7 +6,7 @@
 import type { Clock, Timer } from '../common/clock.js';
 import { WakeTimer } from '../common/wake-timer.js';
 import { WispError } from '../errors.js';
-import type { InstanceManager } from '../instances/instance-manager.js';
+import type { InstanceRouter } from '../instances/instance-router.js';
 import type { Registry } from '../registry/registry.js';
 import { isWaitingStatus, type Claim, type InvocationStore, type Lease } from '../store/invocation-store.js';
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
@@ -22,7 +22,7 @@ export interface DispatcherOptions {
   store: InvocationStore;
   registry: Registry;
   invoker: Invoker;
-  instances: InstanceManager;
+  instances: InstanceRouter;
   events: InvocationEvents;
   clock: Clock;
   /** This node's claims on attempts: `owner` is `node/incarnation`. */

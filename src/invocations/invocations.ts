@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Clock, Timer } from '../common/clock.js';
 import { WispError } from '../errors.js';
-import type { InstanceManager } from '../instances/instance-manager.js';
+import type { InstanceRouter } from '../instances/instance-router.js';
 import type { Registry } from '../registry/registry.js';
 import type { InvocationQuery, InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
@@ -34,7 +34,7 @@ export interface InvocationsOptions {
   store: InvocationStore;
   history: SyncHistory;
   registry: Registry;
-  instances: InstanceManager;
+  instances: InstanceRouter;
   events: InvocationEvents;
   dispatcher: Dispatcher;
   callbacks: CallbackSender;

@@ -38,7 +38,7 @@ export function shortfall(capacity: Resources, allocated: Resources, request: Re
   return short;
 }
 
-function describeShortfall(capacity: Resources, allocated: Resources, request: Resources, short: Partial<Resources>): string {
+export function describeShortfall(capacity: Resources, allocated: Resources, request: Resources, short: Partial<Resources>): string {
   const parts: string[] = [];
   const free = (total: number, used: number) => Math.max(0, total - used);
   if (short.cpu) parts.push(`cpu: asked ${request.cpu} millicores, ${free(capacity.cpu, allocated.cpu)} of ${capacity.cpu} free (short by ${short.cpu})`);

@@ -1,3 +1,4 @@
+import { WispError } from '../errors.js';
 import type { SqliteDatabase } from './database.js';
 import type { InstanceRecord } from './records.js';
 
@@ -9,8 +10,19 @@ export interface InstanceStore {
    * is this one step, so that two creators of one name never both win.
    */
   create(record: InstanceRecord): Promise<{ created: boolean; record: InstanceRecord }>;
-  /** Replaces the record of an instance (one durable write). */
+  /** The stored record; null when there is none. */
+  get(id: string): Promise<InstanceRecord | null>;
+  /**
+   * Replaces the record of an instance (one durable write), if the stored one has the same epoch:
+   * else (another node claimed it since, or it was deleted) nothing is written and it throws
+   * STALE_OWNER.
+   */
   save(record: InstanceRecord): Promise<void>;
+  /**
+   * Makes `node` the owner, with the next epoch, if the stored epoch is still `epoch` (one of
+   * several claimers wins); the claimed record, or null when it was claimed meanwhile or is gone.
+   */
+  claim(id: string, epoch: number, node: string): Promise<InstanceRecord | null>;
   delete(id: string): Promise<void>;
   /** In the order they were created. */
   list(): Promise<InstanceRecord[]>;
@@ -29,16 +41,29 @@ export function prepareInstanceSave(db: SqliteDatabase): (record: InstanceRecord
   return (record) => void save.run(record.id, record.function, record.name, JSON.stringify(record));
 }
 
+/** The epoch of a record: 0 for one written before epochs were. */
+export const epochOf = (record: Pick<InstanceRecord, 'epoch'>): number => record.epoch ?? 0;
+
+export const staleOwner = (id: string): WispError =>
+  new WispError('STALE_OWNER', `instance ${id} was claimed by another node (or deleted) since this node read it; this node's copy of it stops`);
+
+/** The epoch as SQL sees it in the record's JSON. */
+const EPOCH = "coalesce(json_extract(record, '$.epoch'), 0)";
+
 /** Instance records in the embedded store. */
 export class SqliteInstanceStore implements InstanceStore {
   readonly #save;
+  readonly #get;
+  readonly #claim;
   readonly #insert;
   readonly #named;
   readonly #delete;
   readonly #list;
 
   constructor(db: SqliteDatabase) {
-    this.#save = prepareInstanceSave(db);
+    this.#save = db.prepare(`UPDATE instances SET function = ?, name = ?, record = ? WHERE id = ? AND ${EPOCH} = ?`);
+    this.#get = db.prepare('SELECT record FROM instances WHERE id = ?');
+    this.#claim = db.prepare(`UPDATE instances SET record = json_set(record, '$.node', ?, '$.epoch', ${EPOCH} + 1) WHERE id = ? AND ${EPOCH} = ? RETURNING record`);
     this.#insert = db.prepare('INSERT INTO instances (id, function, name, record) VALUES (?, ?, ?, ?) ON CONFLICT (function, name) WHERE name IS NOT NULL DO NOTHING');
     this.#named = db.prepare('SELECT record FROM instances WHERE function = ? AND name = ?');
     this.#delete = db.prepare('DELETE FROM instances WHERE id = ?');
@@ -52,8 +77,19 @@ export class SqliteInstanceStore implements InstanceStore {
     return { created: false, record: JSON.parse(row.record) as InstanceRecord };
   }
 
+  async get(id: string): Promise<InstanceRecord | null> {
+    const row = this.#get.get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as InstanceRecord) : null;
+  }
+
   async save(record: InstanceRecord): Promise<void> {
-    this.#save(record);
+    const { changes } = this.#save.run(record.function, record.name, JSON.stringify(record), record.id, epochOf(record));
+    if (changes === 0) throw staleOwner(record.id);
+  }
+
+  async claim(id: string, epoch: number, node: string): Promise<InstanceRecord | null> {
+    const row = this.#claim.get(node, id, epoch) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as InstanceRecord) : null;
   }
 
   async delete(id: string): Promise<void> {

@@ -74,6 +74,20 @@ export interface InstanceRecord {
   checkpointedAt: number | null;
   /** Why the instance is `failed`, when it is. */
   failure?: string | null;
+  /** `every-call`: each reply waits until a checkpoint after it is committed (what a client was told survives a failover). */
+  durability?: 'every-call' | null;
+  /** Checkpointed this often while calls change it; null: only on suspend and shutdown. */
+  checkpointEveryMs?: number | null;
+  /**
+   * The node that owns the instance (runs its thread, writes its record); null when none does
+   * (a record from before cluster mode, or one whose node is gone and no node has claimed it yet).
+   */
+  node?: string | null;
+  /**
+   * Grows by one each time a node claims the instance: a write carrying an older epoch comes
+   * from a node that is no longer its owner, and the store refuses it (STALE_OWNER).
+   */
+  epoch?: number;
   createdAt: number;
   updatedAt: number;
 }

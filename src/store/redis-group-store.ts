@@ -3,12 +3,12 @@
 import type { Redis } from 'ioredis';
 import type { GroupStore } from './group-store.js';
 import type { GroupRecord, InstanceRecord } from './records.js';
-import { instanceArgs, WRITE_INSTANCE } from './redis-instance-store.js';
+import { INSTANCE_ARGC, instanceArgs, WRITE_INSTANCE } from './redis-instance-store.js';
 import { RECORDS_IN_ORDER } from './redis-records-in-order.js';
 
-// ARGV: name, record, then per member its four instance arguments.
+// ARGV: name, record, then per member its INSTANCE_ARGC instance arguments.
 const SAVE = `${WRITE_INSTANCE}
-for o = 3, #ARGV, 4 do
+for o = 3, #ARGV, ${INSTANCE_ARGC} do
   if not nameFree(o) then return redis.error_reply('member name ' .. ARGV[o + 2] .. ' of ' .. ARGV[o + 1] .. ' belongs to another instance') end
 end
 local key = p .. 'group:' .. ARGV[1]
@@ -16,7 +16,7 @@ if redis.call('EXISTS', key) == 0 then
   redis.call('ZADD', p .. 'groups', redis.call('INCR', p .. 'groups:seq'), ARGV[1])
 end
 redis.call('HSET', key, 'record', ARGV[2])
-for o = 3, #ARGV, 4 do writeInstance(o) end
+for o = 3, #ARGV, ${INSTANCE_ARGC} do writeInstance(o) end
 return 1`;
 
 // ARGV: name, then the member ids.

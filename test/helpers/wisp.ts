@@ -2,6 +2,7 @@
 import type { Test } from 'tap';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { buildApp, type AppOptions } from '../../dist/app.js';
 import { loadConfig, type ConfigOverrides } from '../../dist/config.js';
 import { contractViolations, type Answer } from './contract.js';
@@ -19,6 +20,8 @@ export async function startWisp(t: Test, overrides: ConfigOverrides = {}, dataDi
       ...overrides,
       dataDir,
       pool: { minThreads: 0, ...overrides.pool },
+      // Apps in one test process do not listen: hostname-port would name them all alike.
+      cluster: { nodeId: `test-${basename(dataDir)}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 60), ...overrides.cluster },
     },
   });
   const app = await buildApp(config, options);

@@ -67,6 +67,39 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     await t.rejects(instances.create({ ...c }), 'one id twice is refused');
   });
 
+  t.test('get reads one record; claim makes a node the owner with the next epoch, one claimer winning', async (t) => {
+    const { instances } = await make();
+    const a = instance('alpha', 'room-1');
+    await instances.create(a);
+    t.same(await instances.get(a.id), a);
+    t.equal(await instances.get('inst_nobody'), null);
+    const claims = await Promise.all([instances.claim(a.id, 0, 'node-1'), instances.claim(a.id, 0, 'node-2')]);
+    const won = claims.filter((claim) => claim !== null);
+    t.equal(won.length, 1, 'exactly one of two claims of one epoch wins');
+    t.same(won[0], { ...a, node: won[0]!.node, epoch: 1 });
+    t.same(await instances.get(a.id), won[0], 'get shows the owner');
+    t.same((await instances.list())[0], won[0], 'so does list');
+    t.same((await instances.create(instance('alpha', 'room-1'))).record, won[0], 'and get-or-create by name');
+    t.equal(await instances.claim(a.id, 0, 'node-3'), null, 'an old epoch claims nothing');
+    t.equal(await instances.claim('inst_nobody', 0, 'node-3'), null);
+  });
+
+  t.test('save writes only over the same epoch: a stale owner, or a deleted record, is refused', async (t) => {
+    const { instances } = await make();
+    const a = instance('alpha');
+    await instances.create(a);
+    const claimed = (await instances.claim(a.id, 0, 'node-1'))!;
+    await t.rejects(instances.save({ ...a, status: 'suspended' }), { code: 'STALE_OWNER' }, 'the owner before the claim is refused');
+    t.equal((await instances.get(a.id))!.status, 'running', 'and wrote nothing');
+    const saved = { ...claimed, status: 'suspended' as const, updatedAt: 1893542400000 };
+    await instances.save(saved);
+    t.same(await instances.get(a.id), saved, 'the owner of the epoch writes');
+    t.same((await instances.claim(a.id, 1, 'node-2'))!.status, 'suspended', 'a claim keeps what the owner wrote');
+    await instances.delete(a.id);
+    await t.rejects(instances.save({ ...saved, epoch: 2 }), { code: 'STALE_OWNER' }, 'a deleted instance is not written back');
+    t.equal(await instances.get(a.id), null);
+  });
+
   t.test('get-or-create by name: the first creator wins; deleting frees the name', async (t) => {
     const { instances } = await make();
     const first = instance('alpha', 'room-1');

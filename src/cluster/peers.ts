@@ -1,0 +1,45 @@
+// The other nodes, as this one sends them requests: their addresses (from the membership
+// records, read again when one is not known or cannot be reached), and one signed client.
+import type { MembershipStore, NodeRecord } from '../store/membership-store.js';
+import { PeerClient, PeerUnreachable } from './peer-client.js';
+
+export { PeerNoAnswer, PeerUnreachable } from './peer-client.js';
+
+export class Peers {
+  readonly #store: MembershipStore;
+  readonly #client: PeerClient;
+  #addresses = new Map<string, string>();
+
+  constructor(store: MembershipStore, secret: () => string) {
+    this.#store = store;
+    this.#client = new PeerClient(secret);
+  }
+
+  /** Every node the cluster knows, as its store has them now (addresses remembered). */
+  async nodes(): Promise<NodeRecord[]> {
+    const { nodes } = await this.#store.nodes();
+    this.#addresses = new Map(nodes.filter((node) => node.state === 'active' && node.address).map((node) => [node.id, node.address!]));
+    return nodes;
+  }
+
+  /** POSTs `body` to `path` on `node`: its answer, or the error it ended with (see PeerClient). */
+  async post<T>(node: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
+    let address = this.#addresses.get(node);
+    if (address === undefined) {
+      await this.nodes();
+      address = this.#addresses.get(node);
+      if (address === undefined) throw new PeerUnreachable(`node ${node} is not a live member of the cluster`);
+    }
+    try {
+      return await this.#client.post<T>(address, path, body, timeoutMs);
+    } catch (err) {
+      // It may have started again elsewhere: the next request reads the addresses again.
+      if (err instanceof PeerUnreachable) this.#addresses.delete(node);
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}

@@ -1,0 +1,30 @@
+// The routes nodes of a cluster call on each other (never clients): an operation on an
+// instance this node owns, forwarded by the node a client asked. Each request is signed with
+// the cluster secret (cluster/internal-auth.ts); one that is not is 401 CLUSTER_AUTH_FAILED.
+// Every operation is answered 200 with {ok, value} or {ok: false, error}: the sender rebuilds
+// the error as it was.
+import type { FastifyInstance } from 'fastify';
+import { INTERNAL_TYPE, refusal } from '../cluster/internal-auth.js';
+import { WispError } from '../errors.js';
+import { INSTANCE_OPS_PATH } from '../instances/instance-peers.js';
+import { runInstanceOp } from '../instances/instance-ops.js';
+import type { InstanceOp } from '../instances/instance-router.js';
+import { parseJson } from './json-body.js';
+import type { Services } from './services.js';
+
+export async function internalRoutes(app: FastifyInstance, { cluster, instances, host }: Services): Promise<void> {
+  app.addContentTypeParser(INTERNAL_TYPE, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.post<{ Body: Buffer }>(INSTANCE_OPS_PATH, async (request) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const why = refusal(cluster.secret(), request.headers, 'POST', request.url, body);
+    if (why !== null) throw new WispError('CLUSTER_AUTH_FAILED', why);
+    const op = parseJson(body.toString('utf8')) as InstanceOp;
+    try {
+      return { ok: true, value: await runInstanceOp(op, host, instances, cluster.nodeId) };
+    } catch (err) {
+      if (!(err instanceof WispError)) throw err;
+      return { ok: false, error: { code: err.code, message: err.message, extensions: { ...err.extensions } } };
+    }
+  });
+}

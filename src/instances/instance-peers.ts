@@ -1,0 +1,101 @@
+// The cluster as the instance router uses it: where a new instance goes (cluster/placement.ts
+// over the live nodes' resources, this node's own taken fresh), and sending an operation to the
+// node that owns an instance, with the ways that can fail said in instance terms.
+import { describeShortfalls, placeInstance, type PlacementCandidate } from '../cluster/placement.js';
+import { PeerNoAnswer, PeerUnreachable, type Peers } from '../cluster/peers.js';
+import { WispError } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import type { NodeResources, Resources } from '../scheduler/node-resources.js';
+import type { InstanceRecord } from '../store/records.js';
+import type { CreateInstanceRequest, InstanceView } from './instance-record.js';
+import type { InstanceOp, InstancePeers } from './instance-router.js';
+
+/** The internal route every operation goes to. */
+export const INSTANCE_OPS_PATH = '/internal/v1/instance-ops';
+
+/** Time a forwarded call is given on top of the method's own timeout, for the hop and the queue. */
+const FORWARDING_SLACK_MS = 5_000;
+
+export interface ClusterInstancePeersOptions {
+  self: string;
+  peers: Peers;
+  holdsLease: () => boolean;
+  resources: NodeResources;
+  registry: Registry;
+  defaults: { cpu: number; memory: number };
+  defaultTimeoutMs: number;
+}
+
+export class ClusterInstancePeers implements InstancePeers {
+  readonly #o: ClusterInstancePeersOptions;
+
+  constructor(options: ClusterInstancePeersOptions) {
+    this.#o = options;
+  }
+
+  get self(): string {
+    return this.#o.self;
+  }
+
+  holdsLease(): boolean {
+    return this.#o.holdsLease();
+  }
+
+  async send<T>(node: string, op: InstanceOp, timeoutMs: number): Promise<T> {
+    const what = 'id' in op ? `instance ${op.id}` : `a new instance of ${op.fn}`;
+    try {
+      return await this.#o.peers.post<T>(node, INSTANCE_OPS_PATH, op, timeoutMs);
+    } catch (err) {
+      if (err instanceof PeerUnreachable) {
+        throw new WispError('INSTANCE_UNAVAILABLE', `node ${node}, which runs ${what}, cannot be reached (${err.message}); once it is declared dead its instances are started on a live node`, { retryAfterSeconds: 1, sent: false });
+      }
+      if (err instanceof PeerNoAnswer) {
+        throw new WispError('INSTANCE_UNAVAILABLE', `the request for ${what} was sent to node ${node}, which did not answer (${err.message}); it may have run, so it is not sent again`, { sent: true });
+      }
+      throw err;
+    }
+  }
+
+  async place(request: CreateInstanceRequest & { fn: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }> {
+    const wanted: Resources = { cpu: request.resources?.cpu ?? this.#o.defaults.cpu, memory: request.resources?.memory ?? this.#o.defaults.memory, custom: request.resources?.custom ?? {} };
+    const candidates = await this.#candidates();
+    const placement = placeInstance(candidates, wanted, this.#o.self);
+    if (!placement.ok) {
+      // `shortfall` is this node's, as a node alone says it; `shortfalls` has every node's.
+      const own = placement.shortfalls.find((s) => s.node === this.#o.self);
+      throw new WispError('INSUFFICIENT_RESOURCES', `not enough resources on any node of the cluster: ${describeShortfalls(placement.shortfalls)}`, {
+        ...(own ? { shortfall: own.short } : {}),
+        shortfalls: placement.shortfalls.map(({ node, short }) => ({ node, short })),
+      });
+    }
+    const { fn, ...create } = request;
+    let lastFull: WispError | undefined;
+    for (const node of placement.order) {
+      try {
+        if (node === this.#o.self) return await local();
+        return await this.send(node, { op: 'create', fn, request: create }, 60_000);
+      } catch (err) {
+        // Its resources were a heartbeat old: the next candidate may still have room.
+        if (!(err instanceof WispError && (err.code === 'INSUFFICIENT_RESOURCES' || (err.code === 'INSTANCE_UNAVAILABLE' && err.extensions.sent === false)))) throw err;
+        lastFull = err;
+      }
+    }
+    throw lastFull!;
+  }
+
+  callTimeoutMs(record: InstanceRecord): number {
+    return (this.#o.registry.find(record.function, record.version)?.config.timeoutMs ?? this.#o.defaultTimeoutMs) + FORWARDING_SLACK_MS;
+  }
+
+  /** Live nodes that peers can reach, this one with its resources as they are this moment. */
+  async #candidates(): Promise<PlacementCandidate[]> {
+    const nodes = await this.#o.peers.nodes();
+    const out: PlacementCandidate[] = [];
+    for (const node of nodes) {
+      if (node.id === this.#o.self) continue;
+      if (node.state === 'active' && node.address) out.push({ id: node.id, capacity: node.capacity, allocated: node.allocated });
+    }
+    if (this.#o.holdsLease()) out.push({ id: this.#o.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated });
+    return out;
+  }
+}
