@@ -1,0 +1,120 @@
+// Failover on a real cluster of Wisp processes: SIGKILL of an instance's owner while calls flow
+// brings the instance back on a live node, with the same id and its checkpointed state; a
+// SIGSTOP of the owner past its lease hands the instance over, and once the paused node runs
+// again it fences itself: no successful reply of the old owner comes after the new one's first.
+import t from 'tap';
+import { startCluster, until, type ClusterNodeProcess } from '../helpers/cluster.js';
+import { send } from '../helpers/process.js';
+
+const COUNTER = `export const config = { timeoutMs: 2000 };
+export class Counter {
+  count = 0;
+  add(k: number) { this.count += k; return this.count; }
+  get() { return this.count; }
+}`;
+
+/** The failover bound of design §5.7: an instance is callable elsewhere within 10 s of its node's death. */
+const FAILOVER_BOUND_MS = 10_000;
+
+interface Reply {
+  status: number;
+  value: unknown;
+  node: string | null;
+  epoch: number | null;
+  /** When the reply reached the client, on its monotonic clock. */
+  at: number;
+  via: string;
+}
+
+async function callAdd(node: ClusterNodeProcess, id: string): Promise<Reply> {
+  try {
+    const res = await fetch(`${node.url}/v1/instances/${id}/methods/add`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[1]', signal: AbortSignal.timeout(15_000) });
+    const epoch = res.headers.get('wisp-instance-epoch');
+    return { status: res.status, value: await res.json(), node: res.headers.get('wisp-instance-node'), epoch: epoch === null ? null : Number(epoch), at: performance.now(), via: node.id };
+  } catch (err) {
+    return { status: 0, value: String(err), node: null, epoch: null, at: performance.now(), via: node.id };
+  }
+}
+
+/** Calls in a loop through `node` until `stop` is set. */
+function callLoop(node: ClusterNodeProcess, id: string, replies: Reply[], stop: { done: boolean }): Promise<void> {
+  return (async () => {
+    while (!stop.done) replies.push(await callAdd(node, id));
+  })();
+}
+
+t.test('SIGKILL of the owner while calls flow: the instance is back on a live node within the bound, with every answered call', async (t) => {
+  const cluster = await startCluster(t, 3);
+  if (!cluster) return;
+  const [a, b] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess];
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', COUNTER)).status, 201);
+  const created = await send(a.url, 'POST', '/v1/functions/counter/instances', { checkpoint: 'every-call' });
+  t.equal(created.json.node, a.id);
+  const id = created.json.id as string;
+  const replies: Reply[] = [];
+  const stop = { done: false };
+  const loop = callLoop(b, id, replies, stop);
+  await until(async () => replies.filter((r) => r.status === 200).length >= 10);
+  a.process.child.kill('SIGKILL');
+  const killedAt = performance.now();
+  const back = await until(async () => replies.find((r) => r.at > killedAt && r.status === 200));
+  stop.done = true;
+  await loop;
+  const failoverMs = back.at - killedAt;
+  t.comment(`callable again ${Math.round(failoverMs)} ms after the SIGKILL, on ${back.node}`);
+  t.ok(failoverMs < FAILOVER_BOUND_MS, `within ${FAILOVER_BOUND_MS} ms`);
+  t.not(back.node, a.id, 'on another node');
+  t.ok(back.epoch! > created.json.epoch, 'with a newer epoch');
+  const acked = replies.filter((r) => r.status === 200).length;
+  const sent = replies.length;
+  const record = await send(b.url, 'GET', `/v1/instances/${id}`);
+  t.equal(record.json.status, 'running');
+  t.equal(record.json.node, back.node, 'the directory names the new owner');
+  const now = (await send(b.url, 'POST', `/v1/instances/${id}/methods/get`, [])).json as number;
+  t.ok(now >= acked && now <= sent, `every answered call is in the state (${acked} answered, ${sent} sent, count ${now})`);
+  const failures = replies.filter((r) => r.status !== 200);
+  const codes = new Set(failures.map((r) => `${r.status} ${(r.value as { code?: string }).code}`));
+  t.ok(failures.every((r) => r.status === 503), `calls during the failover are 503s (${[...codes].join(', ')})`);
+});
+
+t.test('a SIGSTOPped owner fences itself when it runs again: no reply of the old owner after the new one answered', async (t) => {
+  const cluster = await startCluster(t, 3);
+  if (!cluster) return;
+  const [a, , c] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', COUNTER)).status, 201);
+  const created = await send(a.url, 'POST', '/v1/functions/counter/instances', {});
+  const id = created.json.id as string;
+  const before = (await send(a.url, 'GET', '/v1/cluster')).json.nodes.find((n: { id: string }) => n.id === a.id).incarnation as number;
+  const replies: Reply[] = [];
+  const stop = { done: false };
+  const loops = [callLoop(a, id, replies, stop), callLoop(c, id, replies, stop)];
+  await until(async () => replies.filter((r) => r.status === 200 && r.via === a.id).length >= 5 && replies.filter((r) => r.status === 200 && r.via === c.id).length >= 5);
+  a.process.child.kill('SIGSTOP');
+  const newOwner = await until(async () => replies.find((r) => r.status === 200 && r.epoch !== null && r.epoch > created.json.epoch));
+  t.not(newOwner.node, a.id, 'another node took the instance over while the owner was stopped');
+  a.process.child.kill('SIGCONT');
+  // It runs again: it must notice it lost its lease, and rejoin as a new incarnation.
+  await until(async () => {
+    const nodes = (await send(c.url, 'GET', '/v1/cluster')).json.nodes as { id: string; incarnation: number; state: string }[];
+    const now = nodes.find((n) => n.id === a.id)!;
+    return now.state === 'active' && now.incarnation > before;
+  });
+  const resumedAt = performance.now();
+  await until(async () => replies.filter((r) => r.at > resumedAt && r.via === a.id && r.status === 200).length >= 5);
+  stop.done = true;
+  await Promise.all(loops);
+
+  const oldEpoch = created.json.epoch as number;
+  const oldAnswers = replies.filter((r) => r.status === 200 && r.epoch === oldEpoch);
+  const lastOld = Math.max(...oldAnswers.map((r) => r.at));
+  t.ok(lastOld < newOwner.at, 'every success of the old owner came before the first of the new');
+  t.ok(
+    replies.filter((r) => r.status === 200 && r.at > newOwner.at).every((r) => r.node === newOwner.node && r.epoch === newOwner.epoch),
+    'after the takeover only the new owner answers, through either node',
+  );
+  t.ok(replies.filter((r) => r.via === a.id && r.at > resumedAt && r.status === 200).every((r) => r.node === newOwner.node), 'the old owner forwards to the new one once it rejoined');
+  for (const epoch of new Set(replies.filter((r) => r.status === 200).map((r) => r.epoch))) {
+    const counts = replies.filter((r) => r.status === 200 && r.epoch === epoch).map((r) => r.value as number);
+    t.equal(new Set(counts).size, counts.length, `epoch ${epoch}: one copy of the state answered (no count given twice)`);
+  }
+});
