@@ -35,7 +35,11 @@ export function start(args, env) {
 export const toMs = (value, unit) => Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
 
 export function wrk(url, connections, script) {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  return parseWrk(execFileSync('wrk', ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', '-s', script, url], { encoding: 'utf8' }));
+}
+
+/** req/s, p50 and p99 (ms) of a wrk --latency report; throws when it saw error responses. */
+export function parseWrk(out) {
   const pick = (label) => {
     const m = new RegExp(`^\\s*${label}\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(out);
     return m ? toMs(m[1], m[2]) : NaN;

@@ -56,7 +56,7 @@ export class ClusterInstancePeers implements InstancePeers {
     }
   }
 
-  async place(request: CreateInstanceRequest & { fn: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }> {
+  async place(request: CreateInstanceRequest & { fn: string; invocationId?: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }> {
     const wanted: Resources = { cpu: request.resources?.cpu ?? this.#o.defaults.cpu, memory: request.resources?.memory ?? this.#o.defaults.memory, custom: request.resources?.custom ?? {} };
     const candidates = await this.#candidates();
     const placement = placeInstance(candidates, wanted, this.#o.self);
@@ -68,12 +68,13 @@ export class ClusterInstancePeers implements InstancePeers {
         shortfalls: placement.shortfalls.map(({ node, short }) => ({ node, short })),
       });
     }
-    const { fn, ...create } = request;
+    const { fn, invocationId, ...create } = request;
     let lastFull: WispError | undefined;
     for (const node of placement.order) {
       try {
         if (node === this.#o.self) return await local();
-        return await this.send(node, { op: 'create', fn, request: create }, 60_000);
+        // The constructor's run is recorded on the node that runs it, under the id the client was given.
+        return await this.send(node, { op: 'create', fn, request: create, ...(invocationId === undefined ? {} : { invocationId }) }, 60_000);
       } catch (err) {
         // Its resources were a heartbeat old: the next candidate may still have room.
         if (!(err instanceof WispError && (err.code === 'INSUFFICIENT_RESOURCES' || (err.code === 'INSTANCE_UNAVAILABLE' && err.extensions.sent === false)))) throw err;

@@ -31,7 +31,7 @@ export interface InstancePeers {
   /** Runs `op` on `node`; throws the WispError it ended with, or INSTANCE_UNAVAILABLE for a node not reached or not answering. */
   send<T>(node: string, op: InstanceOp, timeoutMs: number): Promise<T>;
   /** Chooses where a new instance goes and creates it there (or here, through `local`). */
-  place(request: CreateInstanceRequest & { fn: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }>;
+  place(request: CreateInstanceRequest & { fn: string; invocationId?: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }>;
   /** How long a forwarded call of this instance's method may take. */
   callTimeoutMs(record: InstanceRecord): number;
 }
@@ -63,7 +63,7 @@ export class InstanceRouter {
 
   create(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
     const local = () => this.createHere(fn, request, invocationId);
-    return this.#peers ? this.#peers.place({ ...request, fn }, local) : local();
+    return this.#peers ? this.#peers.place({ ...request, fn, ...(invocationId === undefined ? {} : { invocationId }) }, local) : local();
   }
 
   /** Creates the instance on this node (a peer placed it here). */

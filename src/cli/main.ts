@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// The `wisp` command (package.json `bin`). Each command group is a file of its own; this one
+// builds the program, and turns a failure into one line on stderr, `error CODE: what to do`,
+// and a documented exit code.
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './cli-error.js';
+import { clusterCommands } from './cluster-commands.js';
+
+const program = new Command('wisp')
+  .description('Wisp, a self-hosted serverless function platform, from the terminal')
+  .option('--json', 'print the raw answer (JSON) for scripts, instead of a table')
+  .exitOverride()
+  .addHelpText(
+    'after',
+    `
+Environment:
+  WISP_URL     the Wisp to talk to (default http://127.0.0.1:8080)
+  WISP_TOKEN   a bearer token, when the Wisp has tokens configured
+
+Exit codes:
+  ${EXIT.ok}  done
+  ${EXIT.failed}  the operation failed (the error line says why)
+  ${EXIT.usage}  the command line is wrong
+  ${EXIT.notStarted}  a cluster could not be started (PORT_IN_USE, NO_PORTS_LEFT, CLUSTER_START_TIMEOUT, NODE_EXITED, REDIS_NOT_FOUND)`,
+  );
+
+clusterCommands(program, () => ({
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  json: program.opts<{ json?: boolean }>().json === true,
+}));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Help and version end here too, with code 0; commander has printed what it had to.
+    process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`error ${err.code}: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`error INTERNAL_ERROR: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
