@@ -44,7 +44,7 @@ async function startRedis(dir) {
 async function startNode(work, id, redisUrl, config) {
   const child = spawn(process.execPath, ['dist/gateway-main.js'], {
     cwd: root,
-    env: { ...process.env, WISP_PORT: '0', WISP_DATA_DIR: join(work, id), WISP_REDIS_URL: redisUrl, WISP_NODE_ID: id, WISP_LOG_LEVEL: 'warn', ...(config ? { WISP_CONFIG: config } : {}) },
+    env: { ...process.env, WISP_PORT: '0', WISP_DATA_DIR: join(work, id), WISP_REDIS_URL: redisUrl, WISP_NODE_ID: id, ...(config ? { WISP_CONFIG: config } : {}) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {

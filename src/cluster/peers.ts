@@ -5,6 +5,15 @@ import { PeerClient, PeerUnreachable } from './peer-client.js';
 
 export { PeerNoAnswer, PeerUnreachable } from './peer-client.js';
 
+/**
+ * Whether new work may go to a node: active, reachable at an address, and renewing its lease. A
+ * node that stopped renewing is skipped from the moment its lease ends, long before the reaper
+ * declares it dead.
+ */
+export function placeable(node: NodeRecord, now: number): boolean {
+  return node.state === 'active' && node.address !== null && now <= node.leaseUntil;
+}
+
 export class Peers {
   readonly #store: MembershipStore;
   readonly #client: PeerClient;
@@ -15,11 +24,11 @@ export class Peers {
     this.#client = new PeerClient(secret);
   }
 
-  /** Every node the cluster knows, as its store has them now (addresses remembered). */
-  async nodes(): Promise<NodeRecord[]> {
-    const { nodes } = await this.#store.nodes();
+  /** Every node the cluster knows, as its store has them now (addresses remembered), and which may take new work. */
+  async nodes(): Promise<{ nodes: NodeRecord[]; placeable: NodeRecord[] }> {
+    const { now, nodes } = await this.#store.nodes();
     this.#addresses = new Map(nodes.filter((node) => node.state === 'active' && node.address).map((node) => [node.id, node.address!]));
-    return nodes;
+    return { nodes, placeable: nodes.filter((node) => placeable(node, now)) };
   }
 
   /** POSTs `body` to `path` on `node`: its answer, or the error it ended with (see PeerClient). */

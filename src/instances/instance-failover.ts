@@ -75,14 +75,14 @@ export class InstanceFailover {
   /** Places every instance without a live owner on a live node. */
   async sweepNow(): Promise<void> {
     if (!this.#o.cluster.holdsLease()) return;
-    const nodes = await this.#o.peers.nodes();
+    const { nodes, placeable } = await this.#o.peers.nodes();
     const active = new Set(nodes.filter((node) => node.state === 'active').map((node) => node.id));
     const orphans = (await this.#o.store.list()).filter((record) => record.group === null && !(record.node && active.has(record.node)));
     if (orphans.length === 0) return;
     const self = this.#o.cluster.nodeId;
     // Each placement counts what the ones before it took, so that a sweep spreads what it moves.
-    const candidates = nodes
-      .filter((node) => node.state === 'active' && node.address && node.id !== self)
+    const candidates = placeable
+      .filter((node) => node.id !== self)
       .map((node) => ({ id: node.id, capacity: node.capacity, allocated: { ...node.allocated, custom: { ...node.allocated.custom } } }));
     candidates.push({ id: self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated });
     const queue = [...orphans];

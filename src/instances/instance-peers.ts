@@ -90,12 +90,8 @@ export class ClusterInstancePeers implements InstancePeers {
 
   /** Live nodes that peers can reach, this one with its resources as they are this moment. */
   async #candidates(): Promise<PlacementCandidate[]> {
-    const nodes = await this.#o.peers.nodes();
-    const out: PlacementCandidate[] = [];
-    for (const node of nodes) {
-      if (node.id === this.#o.self) continue;
-      if (node.state === 'active' && node.address) out.push({ id: node.id, capacity: node.capacity, allocated: node.allocated });
-    }
+    const { placeable } = await this.#o.peers.nodes();
+    const out: PlacementCandidate[] = placeable.filter((node) => node.id !== this.#o.self).map(({ id, capacity, allocated }) => ({ id, capacity, allocated }));
     if (this.#o.holdsLease()) out.push({ id: this.#o.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated });
     return out;
   }

@@ -22,6 +22,9 @@ export class StoreUnreachableError extends Error {
   override name = 'StoreUnreachableError';
 }
 
+/** How long the first connection may take to be ready before Wisp gives up starting. */
+const CONNECT_DEADLINE_MS = 10_000;
+
 /** How long a store operation waits for a reconnection before it fails as STORE_UNAVAILABLE. */
 const RETRIES_PER_REQUEST = 2;
 
@@ -45,12 +48,20 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     if (reported) log(`the Redis store at ${shown} is reachable again`);
     reported = false;
   });
+  let deadline: NodeJS.Timeout | undefined;
   try {
-    await redis.connect();
+    // A server that takes the connection and never answers (not Redis, or one stopped) would
+    // otherwise hold the start forever.
+    const silent = new Promise<never>((_resolve, reject) => {
+      deadline = setTimeout(() => reject(new Error(`it accepted the connection but did not answer within ${CONNECT_DEADLINE_MS / 1000} s`)), CONNECT_DEADLINE_MS);
+    });
+    await Promise.race([redis.connect(), silent]);
   } catch (err) {
     redis.disconnect();
     // The client's own rejection only says the connection closed; the error event says why.
     throw new StoreUnreachableError(`cannot reach the Redis store at ${shown}: ${(lastError ?? (err as Error)).message}`);
+  } finally {
+    clearTimeout(deadline);
   }
   const bus = new RedisMessageBus(redis, prefix);
   for (const warning of riskySettings(await settingsOf(redis))) log(`the Redis store at ${shown}: ${warning}`);

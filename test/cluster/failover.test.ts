@@ -118,3 +118,23 @@ t.test('a SIGSTOPped owner fences itself when it runs again: no reply of the old
     t.equal(new Set(counts).size, counts.length, `epoch ${epoch}: one copy of the state answered (no count given twice)`);
   }
 });
+
+t.test('a Redis restart loses nothing acknowledged: the cluster comes back with its functions, instances and their state', async (t) => {
+  const cluster = await startCluster(t, 2);
+  if (!cluster) return;
+  const [a, b] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess];
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', COUNTER)).status, 201);
+  const created = await send(a.url, 'POST', '/v1/functions/counter/instances', { checkpoint: 'every-call' });
+  const id = created.json.id as string;
+  for (let i = 1; i <= 3; i++) t.equal((await send(b.url, 'POST', `/v1/instances/${id}/methods/add`, [1])).json, i);
+  await cluster.redis.restart();
+  // Nodes that could not renew in the meantime fence themselves and rejoin: calls answer again.
+  const next = await until(async () => {
+    const reply = await callAdd(b, id);
+    return reply.status === 200 ? reply : undefined;
+  });
+  t.equal(next.value, 4, 'every answered call survived the restart (appendfsync always)');
+  t.equal((await send(b.url, 'GET', '/v1/functions')).json.functions.length, 1, 'so did the function');
+  const nodes = (await send(a.url, 'GET', '/v1/cluster')).json.nodes as { state: string }[];
+  t.same(nodes.map((n) => n.state), ['active', 'active'], 'both nodes are members again');
+});

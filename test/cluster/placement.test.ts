@@ -34,3 +34,12 @@ t.test('with no room anywhere, each node says what it lacks', async (t) => {
   t.same(placed.shortfalls.map((s) => s.short), [{ memory: 100, custom: { gpu: 1 } }, { memory: 150 }]);
   t.equal(describeShortfalls([]), 'no live node can take instances');
 });
+
+t.test('a node that stopped renewing its lease takes no new work, before it is declared dead', async (t) => {
+  const { placeable } = await import('../../dist/cluster/peers.js');
+  const record = { id: 'a', incarnation: 1, address: 'http://127.0.0.1:1', state: 'active' as const, leaseUntil: 1000, renewedAt: 0, capacity: node('a', 0).capacity, allocated: node('a', 0).allocated, instances: 0 };
+  t.equal(placeable(record, 1000), true, 'within its lease');
+  t.equal(placeable(record, 1001), false, 'its lease ran out: skipped, though still active');
+  t.equal(placeable({ ...record, address: null }, 0), false, 'not listening yet');
+  t.equal(placeable({ ...record, state: 'left' }, 0), false, 'gone');
+});

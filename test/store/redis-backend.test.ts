@@ -66,6 +66,23 @@ t.test('an unreachable Redis at the start: Wisp exits, naming the URL and why', 
   t.notMatch(stderr, /hunter2/, 'the password is not shown');
 });
 
+t.test('a "Redis" that takes the connection and never answers: Wisp exits within the deadline, naming it', async (t) => {
+  const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+  t.teardown(() => silent.close());
+  await once(silent, 'listening');
+  const { port } = silent.address() as { port: number };
+  const child = spawn(process.execPath, [GATEWAY], {
+    env: { PATH: process.env.PATH ?? '', WISP_PORT: '0', WISP_DATA_DIR: tempDir(), WISP_REDIS_URL: `redis://127.0.0.1:${port}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 3);
+  t.match(stderr, `wisp: cannot reach the Redis store at redis://127.0.0.1:${port}`);
+  t.match(stderr, /accepted the connection but did not answer within 10 s/);
+});
+
 t.test('Redis lost while running: 503 STORE_UNAVAILABLE, nothing acknowledged lost, back by itself', async (t) => {
   const redis = await startRedis(t);
   if (!redis) return;
