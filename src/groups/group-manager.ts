@@ -121,9 +121,12 @@ export class GroupManager {
     });
   }
 
-  /** Starts the groups that were running when Wisp stopped; the others stay as they were. */
+  /** Starts this node's groups that were running when it stopped; the others stay as they were. */
   async recover(): Promise<void> {
-    for (const group of await this.#o.store.list()) this.#groups.set(group.name, group);
+    // A group whose members this node does not hold is another node's (in a cluster): not started here.
+    for (const group of await this.#o.store.list()) {
+      if (group.members.every((id) => this.#o.instances.holds(id))) this.#groups.set(group.name, group);
+    }
     await Promise.all(
       [...this.#groups.values()]
         .filter((group) => group.status === 'running')

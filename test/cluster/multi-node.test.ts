@@ -5,7 +5,7 @@
 // requests not signed with the cluster secret.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { startCluster } from '../helpers/cluster.js';
+import { startCluster, until } from '../helpers/cluster.js';
 import { send } from '../helpers/process.js';
 
 const PEERS = readFileSync(new URL('../fixtures/peers.ts', import.meta.url), 'utf8');
@@ -71,6 +71,26 @@ t.test('calls between instances on different nodes carry the call chain: a cycle
   t.equal((await send(b.url, 'POST', `/v1/instances/${y.json.id}/methods/catchCode`, [x.json.id, 'hello'])).json, 'hello from x', 'without a cycle, y calls x back across nodes');
   const fromFunction = await send(a.url, 'POST', '/v1/functions/peers/invoke', { id: y.json.id, method: 'hello' });
   t.same(fromFunction.json, { value: 'hello from y' }, 'a stateless function calls an instance on another node');
+});
+
+t.test("placement spreads what does not fit on the node asked; what fits nowhere names each node's shortfall", async (t) => {
+  const cluster = await startCluster(t, 2, { config: { node: { cpu: 4000, memory: 1000, custom: {} } } });
+  if (!cluster) return;
+  const [a, b] = cluster.nodes as [typeof cluster.nodes[0], typeof cluster.nodes[0]];
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', COUNTER)).status, 201);
+  const first = await send(a.url, 'POST', '/v1/functions/counter/instances', { resources: { cpu: 100, memory: 700 } });
+  t.equal(first.json.node, a.id, 'the first goes where it was asked');
+  // a's allocation reaches b's view with a's next heartbeat.
+  await until(async () => ((await send(b.url, 'GET', '/v1/cluster')).json.nodes as { id: string; allocated: { memory: number } }[]).find((n) => n.id === a.id)!.allocated.memory === 700);
+  const second = await send(a.url, 'POST', '/v1/functions/counter/instances', { resources: { cpu: 100, memory: 700 } });
+  t.equal(second.status, 201);
+  t.equal(second.json.node, b.id, 'a has no room left: the second goes to b');
+  const third = await send(b.url, 'POST', '/v1/functions/counter/instances', { resources: { cpu: 100, memory: 700 } });
+  t.equal(third.status, 503);
+  t.equal(third.json.code, 'INSUFFICIENT_RESOURCES');
+  t.match(third.json.detail, `node ${a.id}: memory: asked 700 MiB, 300 of 1000 free (short by 400)`);
+  t.match(third.json.detail, `node ${b.id}: memory: asked 700 MiB, 300 of 1000 free (short by 400)`);
+  t.same(third.json.shortfall, { memory: 400 }, "the asked node's shortfall, as a node alone says it");
 });
 
 t.test('an internal route without the cluster signature is 401 CLUSTER_AUTH_FAILED', async (t) => {

@@ -34,11 +34,11 @@ export async function until<T>(check: () => Promise<T | undefined | false>, poll
   }
 }
 
-export async function startCluster(t: Test, size: number, options: { env?: Record<string, string>; timing?: typeof FAST_CLUSTER } = {}): Promise<TestCluster | undefined> {
+export async function startCluster(t: Test, size: number, options: { env?: Record<string, string>; timing?: typeof FAST_CLUSTER; config?: Record<string, unknown> } = {}): Promise<TestCluster | undefined> {
   const redis = await startRedis(t);
   if (!redis) return undefined;
   const config = join(tempDir(), 'cluster.json');
-  writeFileSync(config, JSON.stringify({ cluster: options.timing ?? FAST_CLUSTER }));
+  writeFileSync(config, JSON.stringify({ ...options.config, cluster: options.timing ?? FAST_CLUSTER }));
   const prefix = `cluster-${process.pid}-${Date.now()}:`;
   const start = async (id: string, dataDir: string): Promise<ClusterNodeProcess> => {
     const process = await startWispProcess(dataDir, { WISP_REDIS_URL: redis.url, WISP_REDIS_PREFIX: prefix, WISP_NODE_ID: id, WISP_CONFIG: config, ...options.env });

@@ -1,0 +1,51 @@
+// Ownership in a cluster, in process on a real Redis: a node that starts does not run what other
+// nodes own (their instances, their groups), and a write an owner makes after another node
+// claimed the instance is refused as STALE_OWNER, and stops that owner's thread of it.
+import t from 'tap';
+import { createRedisStores } from '../../dist/store/redis-backend.js';
+import { startRedis } from '../helpers/redis.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { mustDeploy, startWisp } from '../helpers/wisp.js';
+
+const FAST = { heartbeatMs: 50, leaseMs: 400, deadMarginMs: 100 };
+const COUNTER = 'export class Counter { n = 0; add(k: number) { this.n += k; return this.n; } }';
+const ROOMY = { cpu: 100_000, memory: 100_000, custom: {} };
+
+t.test('a node that starts runs only its own instances and groups', async (t) => {
+  const redis = await startRedis(t);
+  if (!redis) return;
+  const store = { redisUrl: redis.url, redisPrefix: 'own1:' };
+  const a = await startWisp(t, { store, cluster: { ...FAST, nodeId: 'a' }, node: ROOMY });
+  await mustDeploy(t, a, 'counter', COUNTER);
+  const group = await a.inject({ method: 'POST', url: '/v1/groups', payload: { name: 'room', instances: [{ function: 'counter' }, { function: 'counter' }] } });
+  t.equal(group.statusCode, 201);
+  const single = (await a.inject({ method: 'POST', url: '/v1/functions/counter/instances', payload: {} })).json();
+  t.equal(single.node, 'a');
+  const bDir = tempDir();
+  const b = await startWisp(t, { store, cluster: { ...FAST, nodeId: 'b' }, node: ROOMY }, bDir);
+  t.same(b.wisp.host.holding(), [], "b runs none of a's instances or group members");
+  await b.close();
+  const again = await startWisp(t, { store, cluster: { ...FAST, nodeId: 'b' }, node: ROOMY }, bDir);
+  t.same(again.wisp.host.holding(), [], 'nor after a restart');
+  t.equal(a.wisp.host.holding().length, 3, 'a still runs all three');
+  t.equal((await again.inject({ method: 'POST', url: `/v1/instances/${single.id}/methods/add`, payload: [2] })).statusCode, 503, 'in process there is no address to forward to: 503, not a second copy');
+});
+
+t.test("an owner's write after another node claimed the instance is STALE_OWNER, and its thread stops", async (t) => {
+  const redis = await startRedis(t);
+  if (!redis) return;
+  const store = { redisUrl: redis.url, redisPrefix: 'own2:' };
+  const a = await startWisp(t, { store, cluster: { ...FAST, nodeId: 'a' }, node: ROOMY });
+  await mustDeploy(t, a, 'counter', COUNTER);
+  const created = (await a.inject({ method: 'POST', url: '/v1/functions/counter/instances', payload: {} })).json();
+  t.equal(a.wisp.host.holding().length, 1);
+  // Another node takes it over (as failover does), behind a's back.
+  const other = await createRedisStores(redis.url, 'own2:', tempDir(), () => undefined);
+  t.teardown(() => other.close());
+  t.ok(await other.instances.claim(created.id, created.epoch, 'z'));
+  const suspended = await a.inject({ method: 'POST', url: `/v1/instances/${created.id}/suspend` });
+  t.equal(suspended.statusCode, 409);
+  t.equal(suspended.json().code, 'STALE_OWNER');
+  t.same(a.wisp.host.holding(), [], "a's thread of it stopped");
+  t.equal((await other.instances.get(created.id))!.node, 'z', "and the new owner's record stands");
+});
