@@ -3,6 +3,9 @@
 // SIGSTOP of the owner past its lease hands the instance over, and once the paused node runs
 // again it fences itself: no successful reply of the old owner comes after the new one's first.
 import t from 'tap';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startCluster, until, type ClusterNodeProcess } from '../helpers/cluster.js';
 import { send } from '../helpers/process.js';
 
@@ -137,4 +140,60 @@ t.test('a Redis restart loses nothing acknowledged: the cluster comes back with 
   t.equal((await send(b.url, 'GET', '/v1/functions')).json.functions.length, 1, 'so did the function');
   const nodes = (await send(a.url, 'GET', '/v1/cluster')).json.nodes as { state: string }[];
   t.same(nodes.map((n) => n.state), ['active', 'active'], 'both nodes are members again');
+});
+
+t.test('a call sent to an owner that dies before answering is 503 INSTANCE_UNAVAILABLE, and is not run again elsewhere', async (t) => {
+  const cluster = await startCluster(t, 3);
+  if (!cluster) return;
+  const [a, b] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess];
+  // slowAdd tells the test it has started (a request to the test's server), then takes 1.5 s.
+  const SLOW = COUNTER.replace('get() {', 'async slowAdd(k: number, started: string) { await fetch(started); await new Promise((r) => setTimeout(r, 1500)); this.count += k; return this.count; }\n  get() {');
+  let markStarted: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (markStarted = resolve));
+  const server = createServer((_req, res) => {
+    markStarted();
+    res.end('ok');
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => void server.close());
+  const startedUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/started`;
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', SLOW)).status, 201);
+  const created = await send(a.url, 'POST', '/v1/functions/counter/instances', { checkpoint: 'every-call' });
+  const id = created.json.id as string;
+  t.equal((await send(b.url, 'POST', `/v1/instances/${id}/methods/add`, [1])).json, 1);
+  const inFlight = send(b.url, 'POST', `/v1/instances/${id}/methods/slowAdd`, [100, startedUrl]);
+  await started;
+  a.process.child.kill('SIGKILL');
+  const lost = await inFlight;
+  t.equal(lost.status, 503);
+  t.equal(lost.json.code, 'INSTANCE_UNAVAILABLE');
+  t.equal(lost.json.sent, true, 'it says the call was sent');
+  t.match(lost.json.detail, /may have run, so it is not sent again/);
+  const back = await until(async () => {
+    const reply = await callAdd(b, id);
+    return reply.status === 200 ? reply : undefined;
+  });
+  t.equal(back.value, 2, 'the new owner has the state of the answered calls only: the unanswered one was not run again');
+});
+
+t.test('an owner refuses an operation for an epoch it does not hold with NOT_OWNER', async (t) => {
+  const cluster = await startCluster(t, 1);
+  if (!cluster) return;
+  const [a] = cluster.nodes as [ClusterNodeProcess];
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', COUNTER)).status, 201);
+  const created = await send(a.url, 'POST', '/v1/functions/counter/instances', {});
+  const { createRedisStores } = await import('../../dist/store/redis-backend.js');
+  const { signRequest } = await import('../../dist/cluster/internal-auth.js');
+  const { tempDir } = await import('../helpers/temp-dir.js');
+  const stores = await createRedisStores(cluster.redis.url, cluster.prefix, tempDir(), () => undefined);
+  t.teardown(() => stores.close());
+  const secret = await stores.cluster!.membership.sharedSecret('never-used-secret-xxxxxxxx');
+  const path = '/internal/v1/instance-ops';
+  const body = Buffer.from(JSON.stringify({ op: 'call', id: created.json.id, epoch: created.json.epoch + 1, method: 'add', args: [1], chain: [], attempt: 1 }));
+  const res = await fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/vnd.wisp.internal+json', ...signRequest(secret, 'POST', path, body) }, body });
+  t.equal(res.status, 200, 'a signed request is accepted');
+  const answer = (await res.json()) as { ok: boolean; error?: { code: string } };
+  t.same([answer.ok, answer.error?.code], [false, 'NOT_OWNER'], 'and refused for an epoch the node does not hold');
+  t.equal((await send(a.url, 'POST', `/v1/instances/${created.json.id}/methods/add`, [1])).json, 1, 'the call was not run');
 });

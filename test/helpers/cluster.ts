@@ -20,6 +20,8 @@ export interface ClusterNodeProcess {
 
 export interface TestCluster {
   redis: RedisServer;
+  /** The key prefix the nodes share in Redis. */
+  prefix: string;
   nodes: ClusterNodeProcess[];
   /** Starts node `index` again (after a kill), on a new port, same id and data dir. */
   restart(index: number): Promise<ClusterNodeProcess>;
@@ -49,6 +51,7 @@ export async function startCluster(t: Test, size: number, options: { env?: Recor
   await untilListed(nodes);
   return {
     redis,
+    prefix,
     nodes,
     restart: async (index) => {
       const node = nodes[index]!;
