@@ -150,9 +150,10 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
     defaultTimeoutMs: config.functions.defaultTimeoutMs,
     log,
+    groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover() },
   });
   const instances = routing.router;
-  const groups = new GroupManager({ instances: host, resources, store: stores.groups, log, clock });
+  const groups: GroupManager = new GroupManager({ instances: host, resources, store: stores.groups, log, clock });
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
   const invoker: Invoker = new Invoker({
     registry,

@@ -32,6 +32,12 @@ export async function clusterUp(o: UpOptions): Promise<ClusterState> {
   mkdirSync(dataDir, { recursive: true });
   const started: number[] = [];
   const deadline = Date.now() + o.timeoutSeconds * 1000;
+  // Interrupted while it starts (Ctrl-C): nothing it started is left behind.
+  const interrupted = (signal: NodeJS.Signals) => {
+    void Promise.all(started.map((pid) => stopProcess(pid, 5000))).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const redis = o.redisUrl === null ? await startRedis(dataDir, deadline, started, o.progress) : { url: o.redisUrl, pid: null, log: null, port: null };
     const ports = await choosePorts(o.ports, o.nodes, redis.port === null ? [] : [redis.port]);
@@ -44,6 +50,9 @@ export async function clusterUp(o: UpOptions): Promise<ClusterState> {
   } catch (err) {
     await Promise.all(started.map((pid) => stopProcess(pid, 5000)));
     throw err;
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
   }
 }
 
@@ -54,8 +63,8 @@ function refuseRunning(dataDir: string): void {
   } catch {
     return;
   }
-  if (state.nodes.some((node) => alive(node.pid))) {
-    throw new CliError('CLUSTER_RUNNING', `a cluster started from ${dataDir} is running (${state.nodes.map((n) => n.url).join(', ')}); stop it first with: wisp cluster down --data ${dataDir}`, EXIT.notStarted);
+  if (state.nodes.some((node) => alive(node.pid)) || (state.redis.pid !== null && alive(state.redis.pid))) {
+    throw new CliError('CLUSTER_RUNNING', `a cluster started from ${dataDir} is running (${state.nodes.map((n) => n.url).join(', ')}, Redis at ${state.redis.url}); stop it first with: wisp cluster down --data ${dataDir}`, EXIT.notStarted);
   }
 }
 

@@ -39,6 +39,8 @@ export interface MembershipListener {
   reaped?(dead: NodeRecord[]): void;
   /** Every heartbeat of the reaper of the moment (to sweep for work nobody holds). */
   reaping?(): void;
+  /** Every renewal of this node's lease (to check that it runs all it owns). */
+  renewed?(): void;
 }
 
 export class Membership {
@@ -171,6 +173,7 @@ export class Membership {
     if (outcome.ok) {
       // The store applied it after sentAt, before its own lease end: no reaper can have acted.
       this.#leaseFrom(sentAt);
+      for (const listener of this.#listeners) listener.renewed?.();
       return;
     }
     const why = {

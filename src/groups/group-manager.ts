@@ -123,12 +123,16 @@ export class GroupManager {
 
   /** Starts this node's groups that were running when it stopped; the others stay as they were. */
   async recover(): Promise<void> {
-    // A group whose members this node does not hold is another node's (in a cluster): not started here.
+    // A group whose members this node does not hold is another node's (in a cluster): not started
+    // here. One already known here runs already.
+    const found: GroupRecord[] = [];
     for (const group of await this.#o.store.list()) {
-      if (group.members.every((id) => this.#o.instances.holds(id))) this.#groups.set(group.name, group);
+      if (this.#groups.has(group.name) || !group.members.every((id) => this.#o.instances.holds(id))) continue;
+      this.#groups.set(group.name, group);
+      found.push(group);
     }
     await Promise.all(
-      [...this.#groups.values()]
+      found
         .filter((group) => group.status === 'running')
         .map((group) =>
           this.#mutex.run(group.name, async () => {
@@ -137,6 +141,11 @@ export class GroupManager {
           }),
         ),
     );
+  }
+
+  /** This node let go of its instances (it lost its cluster lease): its groups are forgotten here too, until it takes them back. */
+  dropAll(): void {
+    this.#groups.clear();
   }
 
   /** Checkpoints each running group as one generation so it comes back on the next start. */

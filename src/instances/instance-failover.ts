@@ -21,6 +21,10 @@ export interface InstanceFailoverOptions {
   store: InstanceStore;
   resources: NodeResources;
   log: (message: string) => void;
+  /** After this node let go of its instances (fenced): its groups are no longer its to run. */
+  droppedAll?: () => void;
+  /** After this node took back its instances (a rejoin, a delayed start): its groups start again. */
+  tookBack?: () => Promise<void>;
 }
 
 /** How many instances one sweep starts at once. */
@@ -33,25 +37,43 @@ export class InstanceFailover {
   #sweeping = false;
   #sweepAgain = false;
   #beats = 0;
+  #renewals = 0;
 
   constructor(options: InstanceFailoverOptions) {
     this.#o = options;
     const { cluster, host, log } = options;
     cluster.listen({
-      fenced: () => void host.dropAll().catch((err: unknown) => log(`cannot stop this node's instances after it was fenced: ${String(err)}`)),
+      fenced: () => {
+        void host.dropAll().catch((err: unknown) => log(`cannot stop this node's instances after it was fenced: ${String(err)}`));
+        options.droppedAll?.();
+      },
       joined: (_incarnation, waitMs) => void this.takeBackOwn(waitMs),
       reaped: () => this.sweep(),
       reaping: () => {
         if (++this.#beats % SWEEP_EVERY_BEATS === 0) this.sweep();
       },
+      // A claim whose answer was lost leaves an instance this node owns and does not run: found here.
+      renewed: () => {
+        if (++this.#renewals % SWEEP_EVERY_BEATS === 0) void this.#runOwn();
+      },
     });
   }
 
-  /** Claims again, after `waitMs` (an earlier incarnation may hold them until then), the instances the directory says are this node's. */
+  /**
+   * Claims again, after `waitMs` (an earlier incarnation may hold them until then), the instances
+   * the directory says are this node's, and then starts its groups among them.
+   */
   async takeBackOwn(waitMs: number): Promise<void> {
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
     const self = this.#o.cluster.nodeId;
     await this.#o.host.recover((record) => record.node === self).catch((err: unknown) => this.#o.log(`cannot take back this node's instances: ${String(err)}`));
+    await this.#o.tookBack?.();
+  }
+
+  /** Starts any standalone instance this node owns and does not run (group members start with their group). */
+  async #runOwn(): Promise<void> {
+    const self = this.#o.cluster.nodeId;
+    await this.#o.host.recover((record) => record.node === self && record.group === null && !this.#o.host.holds(record.id)).catch((err: unknown) => this.#o.log(`cannot check this node's instances: ${String(err)}`));
   }
 
   /** Starts a sweep, or one more after the one under way. */

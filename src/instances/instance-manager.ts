@@ -22,6 +22,15 @@ import { LiveInstances, runningThread, stopThread, type LiveInstance } from './l
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
 export type { MethodCallOptions, MethodReport, Owner } from './instance-calls.js';
 
+/** Why a start under way stops: this node let go of what it held (it lost its cluster lease). */
+function letGo(id: string): WispError {
+  return new WispError('NODE_FENCED', `this node lost its cluster lease while instance ${id} started; it stays with the cluster's next owner`, { retryAfterSeconds: 1 });
+}
+const isLetGo = (err: unknown) => err instanceof WispError && err.code === 'NODE_FENCED';
+
+/** Failures of a take-over that say nothing about the instance: another node may well start it. */
+const TRANSIENT = new Set(['INSUFFICIENT_RESOURCES', 'STORE_UNAVAILABLE', 'NODE_FENCED']);
+
 export interface InstanceFilter {
   function?: string;
   status?: InstanceStatus;
@@ -47,6 +56,13 @@ export class InstanceManager {
   readonly #launcher: InstanceLauncher;
   readonly #calls: InstanceCalls;
   #closing = false;
+  /**
+   * Grows each time this node lets go of all it holds (dropAll, on losing its cluster lease): a
+   * start that was under way then must not register what it started, which is another node's now.
+   */
+  #generation = 0;
+  /** Instances being created here, stored but not yet registered: not to be taken over meanwhile. */
+  readonly #creating = new Set<string>();
   readonly #shutdown: InstanceShutdown;
   #memberExit: ((record: InstanceRecord, detail: string) => void) | undefined;
 
@@ -129,7 +145,13 @@ export class InstanceManager {
   delete(id: string): Promise<void> {
     return this.#mutex.run(id, async () => {
       const live = this.#live.standalone(id, 'delete');
-      await this.#o.store.delete(id);
+      try {
+        // Only this owner's epoch: an owner that lost the instance deletes nothing.
+        await this.#o.store.delete(id, live.record.epoch ?? 0);
+      } catch (err) {
+        if (err instanceof WispError && err.code === 'STALE_OWNER') await this.#lost(id);
+        throw err;
+      }
       this.#live.forget(live);
       await stopThread(live);
     });
@@ -185,17 +207,29 @@ export class InstanceManager {
    */
   adopt(id: string, epoch: number): Promise<boolean> {
     return this.#mutex.run(id, async () => {
-      if (this.#live.find(id)) return true;
+      if (this.#live.find(id) || this.#creating.has(id)) return true;
+      const generation = this.#generation;
       const record = await this.#o.store.claim(id, epoch, this.#o.nodeId);
       if (!record) return false;
+      if (this.#generation !== generation) throw letGo(id);
       const live = this.#live.adopt(record);
       if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) return true;
       try {
         await this.#launch(live);
         await this.#setStatus(record, 'running');
       } catch (err) {
+        if (isLetGo(err)) throw err;
+        this.#live.forget(live);
+        if (err instanceof WispError && TRANSIENT.has(err.code)) {
+          // Full here, or the store was out of reach: given back (no owner), for the next sweep
+          // to place elsewhere. The instance is not failed for a reason of this node's.
+          record.node = null;
+          await this.#save(record).catch(() => undefined);
+          throw err;
+        }
         this.#o.log(`instance ${record.id} did not come back: ${(err as Error).message}`);
         record.failure = (err as Error).message;
+        this.#live.adopt(record);
         await this.#setStatus(record, 'failed').catch(() => undefined);
       }
       return true;
@@ -220,6 +254,7 @@ export class InstanceManager {
    * forgets them.
    */
   async dropAll(): Promise<void> {
+    this.#generation++;
     await Promise.all(
       [...this.#live.values()].map(async (live) => {
         this.#live.forget(live);
@@ -299,6 +334,7 @@ export class InstanceManager {
     let saved = false;
     /** Set when another creator of this name won (a second node, in cluster mode): theirs stands. */
     let theirs: InstanceRecord | undefined;
+    this.#creating.add(record.id);
     // The durable write (an fsync, or a round trip) happens while the thread boots, not after it.
     const saveWhileStarting = async () => {
       record.status = 'running';
@@ -313,11 +349,13 @@ export class InstanceManager {
       await this.#launch(live, saveWhileStarting, undefined, constructorRun.onLogs);
     } catch (err) {
       // A constructor that throws leaves nothing behind, the record included.
-      if (saved) await this.#o.store.delete(record.id).catch((deleteErr: unknown) => this.#o.log(`instance ${record.id}: cannot delete the record of a failed create: ${String(deleteErr)}`));
+      if (saved) await this.#o.store.delete(record.id, record.epoch).catch((deleteErr: unknown) => this.#o.log(`instance ${record.id}: cannot delete the record of a failed create: ${String(deleteErr)}`));
       await stopThread(live);
       if (theirs) return { created: false, instance: view(theirs) };
       if (err instanceof WispError) constructorRun.done(err);
       throw err;
+    } finally {
+      this.#creating.delete(record.id);
     }
     constructorRun.done(null);
     this.#live.adopt(record, live);
@@ -327,8 +365,14 @@ export class InstanceManager {
   /** Starts the instance's thread (see InstanceLauncher) and watches it for an exit nobody asked for. */
   async #launch(live: LiveInstance, whileStarting?: () => Promise<void>, reserved?: Reservation, onLogs?: (logs: LogEntry[]) => void): Promise<void> {
     const { record } = live;
+    const generation = this.#generation;
     const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest, onLogs });
     Object.assign(live, started);
+    if (this.#generation !== generation) {
+      // This node lost its lease while the thread started: it is not this node's to run.
+      await stopThread(live);
+      throw letGo(record.id);
+    }
     this.#keepDurable(live);
     started.thread.onExit((exit) => {
       stopThread(live).catch(() => undefined);
@@ -348,6 +392,7 @@ export class InstanceManager {
         await this.#setStatus(record, 'running');
         return;
       } catch (err) {
+        if (isLetGo(err)) return;
         why = `${why}; restart failed: ${(err as Error).message}`;
       }
     }

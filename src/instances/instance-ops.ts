@@ -10,6 +10,8 @@ function notOwner(id: string, self: string): WispError {
 }
 
 export async function runInstanceOp(op: InstanceOp, host: InstanceManager, router: InstanceRouter, self: string): Promise<unknown> {
+  // A node without its lease takes nothing on: what it started could already be another's.
+  if (!router.mayAnswer()) throw new WispError('NODE_FENCED', `node ${self} lost its cluster lease and takes no operation until it rejoins`, { retryAfterSeconds: 1 });
   if (op.op === 'create') return router.createHere(op.fn, op.request, op.invocationId);
   if (op.op === 'adopt') return host.adopt(op.id, op.epoch);
   if (!host.holds(op.id, op.epoch)) throw notOwner(op.id, self);

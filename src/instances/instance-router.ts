@@ -126,7 +126,12 @@ export class InstanceRouter {
   }
 
   async delete(id: string): Promise<void> {
-    await this.#route(id, () => this.#host.delete(id), (record) => this.#peers!.send<null>(record.node!, { op: 'delete', id, epoch: record.epoch ?? 0 }, OPERATION_TIMEOUT_MS));
+    await this.#route(id, () => this.#answer(id, () => this.#host.delete(id)), (record) => this.#peers!.send<null>(record.node!, { op: 'delete', id, epoch: record.epoch ?? 0 }, OPERATION_TIMEOUT_MS));
+  }
+
+  /** Whether this node may answer for instances now (alone: always). */
+  mayAnswer(): boolean {
+    return !this.#peers || this.#peers.holdsLease();
   }
 
   /** The instances holding resources on this node, for GET /v1/node. */

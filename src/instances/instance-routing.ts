@@ -26,6 +26,8 @@ export interface InstanceRoutingOptions {
   defaults: { cpu: number; memory: number };
   defaultTimeoutMs: number;
   log: (message: string) => void;
+  /** Told when this node let go of, or took back, what it owns (its groups follow). */
+  groups: { droppedAll(): void; tookBack(): Promise<void> };
 }
 
 export function instanceRouting(o: InstanceRoutingOptions): InstanceRouting {
@@ -35,14 +37,14 @@ export function instanceRouting(o: InstanceRoutingOptions): InstanceRouting {
   }
   const peers = new Peers(stores.cluster.membership, () => cluster.secret());
   const instancePeers = new ClusterInstancePeers({ ...o, self: cluster.nodeId, peers, holdsLease: () => cluster.holdsLease() });
-  const failover = new InstanceFailover({ cluster, peers, host, store: stores.instances, resources: o.resources, log: o.log });
+  const failover = new InstanceFailover({ cluster, peers, host, store: stores.instances, resources: o.resources, log: o.log, droppedAll: () => o.groups.droppedAll(), tookBack: () => o.groups.tookBack() });
   return {
     router: new InstanceRouter(host, stores.instances, instancePeers),
     recover: async (waitMs) => {
       // An earlier incarnation of this node that may still be answering keeps its instances
-      // until its lease ends: taken back in the background then.
+      // until its lease ends: taken back in the background then (its groups start after).
       if (waitMs > 0) void failover.takeBackOwn(waitMs);
-      else await failover.takeBackOwn(0);
+      else await o.host.recover((record) => record.node === cluster.nodeId);
       await failover.sweepNow();
     },
     close: () => peers.close(),

@@ -23,7 +23,8 @@ export interface InstanceStore {
    * several claimers wins); the claimed record, or null when it was claimed meanwhile or is gone.
    */
   claim(id: string, epoch: number, node: string): Promise<InstanceRecord | null>;
-  delete(id: string): Promise<void>;
+  /** Deletes the record; with `epoch`, only if the stored one has it (else STALE_OWNER, nothing deleted). */
+  delete(id: string, epoch?: number): Promise<void>;
   /** In the order they were created. */
   list(): Promise<InstanceRecord[]>;
 }
@@ -66,7 +67,7 @@ export class SqliteInstanceStore implements InstanceStore {
     this.#claim = db.prepare(`UPDATE instances SET record = json_set(record, '$.node', ?, '$.epoch', ${EPOCH} + 1) WHERE id = ? AND ${EPOCH} = ? RETURNING record`);
     this.#insert = db.prepare('INSERT INTO instances (id, function, name, record) VALUES (?, ?, ?, ?) ON CONFLICT (function, name) WHERE name IS NOT NULL DO NOTHING');
     this.#named = db.prepare('SELECT record FROM instances WHERE function = ? AND name = ?');
-    this.#delete = db.prepare('DELETE FROM instances WHERE id = ?');
+    this.#delete = db.prepare(`DELETE FROM instances WHERE id = ? AND (? IS NULL OR ${EPOCH} = ?)`);
     this.#list = db.prepare('SELECT record FROM instances ORDER BY rowid');
   }
 
@@ -92,8 +93,9 @@ export class SqliteInstanceStore implements InstanceStore {
     return row ? (JSON.parse(row.record) as InstanceRecord) : null;
   }
 
-  async delete(id: string): Promise<void> {
-    this.#delete.run(id);
+  async delete(id: string, epoch?: number): Promise<void> {
+    const { changes } = this.#delete.run(id, epoch ?? null, epoch ?? null);
+    if (changes === 0 && epoch !== undefined && this.#get.get(id)) throw staleOwner(id);
   }
 
   async list(): Promise<InstanceRecord[]> {

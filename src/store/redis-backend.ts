@@ -25,6 +25,9 @@ export class StoreUnreachableError extends Error {
 /** How long the first connection may take to be ready before Wisp gives up starting. */
 const CONNECT_DEADLINE_MS = 10_000;
 
+/** How long one command may wait for Redis's answer. */
+const COMMAND_TIMEOUT_MS = 5_000;
+
 /** How long a store operation waits for a reconnection before it fails as STORE_UNAVAILABLE. */
 const RETRIES_PER_REQUEST = 2;
 
@@ -33,6 +36,9 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: RETRIES_PER_REQUEST,
+    // A Redis that holds the connection and stops answering (paused, a network that drops
+    // packets) must not hold requests forever.
+    commandTimeout: COMMAND_TIMEOUT_MS,
     // Reconnects for as long as it takes, never more than a second apart.
     retryStrategy: (times) => Math.min(times * 100, 1000),
   });
@@ -100,6 +106,10 @@ function guarded<S extends object>(store: S): S {
 
 function unavailable(err: unknown): never {
   if (err instanceof ReplyError || err instanceof WispError || !(err instanceof Error)) throw err;
+  // Sent, and not answered in time: it may have been applied.
+  if (/Command timed out/.test(err.message)) {
+    throw new WispError('STORE_UNAVAILABLE', `the store did not answer within ${COMMAND_TIMEOUT_MS / 1000} s; what this request asked for may or may not have been done, so check before sending it again`, { retryAfterSeconds: 1 }, { cause: err });
+  }
   // Errors of the client: the connection is down, closed, or did not come back in time.
   if (err.name === 'MaxRetriesPerRequestError' || /connection|stream|ECONN|ETIMEDOUT|EPIPE|socket/i.test(err.message)) {
     throw new WispError('STORE_UNAVAILABLE', `the store cannot be reached just now (${err.message}); nothing was changed by this request, so it can be sent again`, { retryAfterSeconds: 1 }, { cause: err });

@@ -83,7 +83,12 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1] .. 'instances', 0, -1)) do
 end
 return out`;
 
+// ARGV: id, and an epoch ('' for none) the stored record must have. 0 when it has another.
 const DELETE = `${WRITE_INSTANCE}
+if ARGV[2] ~= '' then
+  local stored = redis.call('HMGET', p .. 'inst:' .. ARGV[1], 'record', 'epoch')
+  if stored[1] and (tonumber(stored[2]) or 0) ~= tonumber(ARGV[2]) then return 0 end
+end
 deleteInstance(ARGV[1])
 return 1`;
 
@@ -130,8 +135,8 @@ export class RedisInstanceStore implements InstanceStore {
     return fields ? withOwner(...fields) : null;
   }
 
-  async delete(id: string): Promise<void> {
-    await this.#redis.eval(DELETE, 1, this.#prefix, id);
+  async delete(id: string, epoch?: number): Promise<void> {
+    if ((await this.#redis.eval(DELETE, 1, this.#prefix, id, epoch === undefined ? '' : String(epoch))) !== 1) throw staleOwner(id);
   }
 
   async list(): Promise<InstanceRecord[]> {

@@ -42,10 +42,42 @@ t.test("an owner's write after another node claimed the instance is STALE_OWNER,
   // Another node takes it over (as failover does), behind a's back.
   const other = await createRedisStores(redis.url, 'own2:', tempDir(), () => undefined);
   t.teardown(() => other.close());
+  // z: a member that holds its lease for the test's length (else a's sweep would take the instance back from a node that is not one).
+  await other.cluster!.membership.register('z', { address: null, capacity: ROOMY, allocated: { cpu: 0, memory: 0, custom: {} }, instances: 0 }, 120_000);
   t.ok(await other.instances.claim(created.id, created.epoch, 'z'));
   const suspended = await a.inject({ method: 'POST', url: `/v1/instances/${created.id}/suspend` });
   t.equal(suspended.statusCode, 409);
   t.equal(suspended.json().code, 'STALE_OWNER');
   t.same(a.wisp.host.holding(), [], "a's thread of it stopped");
   t.equal((await other.instances.get(created.id))!.node, 'z', "and the new owner's record stands");
+});
+
+t.test('a node that fenced itself lets go of its instances and groups, and runs them again once it rejoined', async (t) => {
+  const redis = await startRedis(t);
+  if (!redis) return;
+  const store = { redisUrl: redis.url, redisPrefix: 'own3:' };
+  const a = await startWisp(t, { store, cluster: { ...FAST, nodeId: 'a' }, node: ROOMY });
+  await mustDeploy(t, a, 'counter', COUNTER);
+  const group = await a.inject({ method: 'POST', url: '/v1/groups', payload: { name: 'room', instances: [{ function: 'counter' }, { function: 'counter' }] } });
+  t.equal(group.statusCode, 201);
+  const single = (await a.inject({ method: 'POST', url: '/v1/functions/counter/instances', payload: {} })).json();
+  t.equal(a.wisp.host.holding().length, 3);
+  const fenced = new Promise<void>((resolve) => a.wisp.cluster.listen({ fenced: () => resolve() }));
+  const joined = new Promise<void>((resolve) => a.wisp.cluster.listen({ joined: () => resolve() }));
+  redis.pause();
+  await fenced;
+  t.same(a.wisp.host.holding(), [], 'fenced: no thread left running');
+  const refused = await a.inject({ method: 'POST', url: `/v1/instances/${single.id}/methods/add`, payload: [1] });
+  t.equal(refused.statusCode, 503, 'and no answer for them');
+  redis.resume();
+  await joined;
+  // Taken back after the rejoin: the instance and the group's members run again.
+  for (;;) {
+    if (a.wisp.host.holding().length === 3) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  t.equal((await a.inject({ method: 'POST', url: `/v1/instances/${single.id}/methods/add`, payload: [1] })).statusCode, 200);
+  const room = await a.inject({ method: 'GET', url: '/v1/groups/room' });
+  t.equal(room.statusCode, 200);
+  t.equal(room.json().status, 'running', 'the group runs again, whole');
 });

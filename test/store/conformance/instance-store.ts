@@ -95,7 +95,9 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     await instances.save(saved);
     t.same(await instances.get(a.id), saved, 'the owner of the epoch writes');
     t.same((await instances.claim(a.id, 1, 'node-2'))!.status, 'suspended', 'a claim keeps what the owner wrote');
-    await instances.delete(a.id);
+    await t.rejects(instances.delete(a.id, 1), { code: 'STALE_OWNER' }, 'a delete by the owner of an old epoch is refused');
+    t.ok(await instances.get(a.id), 'and deleted nothing');
+    await instances.delete(a.id, 2);
     await t.rejects(instances.save({ ...saved, epoch: 2 }), { code: 'STALE_OWNER' }, 'a deleted instance is not written back');
     t.equal(await instances.get(a.id), null);
   });
