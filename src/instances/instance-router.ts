@@ -170,7 +170,15 @@ export class InstanceRouter {
     } catch (err) {
       if (!worthRetrying(err)) throw err;
       if (this.#host.holds(id)) return here();
-      return there(await this.#ownedElsewhere(id));
+      try {
+        return await there(await this.#ownedElsewhere(id));
+      } catch (again) {
+        // Still not where the directory says: it is between owners (being taken back). Retry later.
+        if (again instanceof WispError && again.code === 'NOT_OWNER') {
+          throw new WispError('INSTANCE_UNAVAILABLE', `instance ${id} is moving between nodes just now; try again in a moment`, { retryAfterSeconds: 1, sent: false });
+        }
+        throw again;
+      }
     }
   }
 
