@@ -45,6 +45,7 @@ import { instanceRouting } from './instances/instance-routing.js';
 import { MemberNode, SingleNode, type ClusterNode } from './cluster/cluster-node.js';
 import { nodeIdOf } from './cluster/node-identity.js';
 import { aloneCacheSync, BusCacheSync, type CacheSync, type CachedState } from './cluster/cache-sync.js';
+import { aloneRelay, startInvocationRelay, type InvocationRelay } from './invocations/invocation-relay.js';
 import type { NodeReport } from './store/membership-store.js';
 import { registerProtections } from './gateway/protections.js';
 import { WispMetrics } from './metrics/wisp-metrics.js';
@@ -208,7 +209,12 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     clock,
     retentionMs: config.invocations.retentionMs,
     log,
+    cancelElsewhere: (id) => relay.cancelElsewhere(id),
   });
+  let relay: InvocationRelay = aloneRelay;
+  const startRelay = async () => {
+    if (stores.cluster) relay = await startInvocationRelay({ bus: stores.cluster.bus, nodeId: cluster.nodeId, events, store, dispatcher, log });
+  };
   const triggerStore = stores.triggers;
   const cron = new CronScheduler({ store: triggerStore, invocations, clock, log });
   const triggers = new Triggers({
@@ -226,7 +232,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups, resources, triggers, metrics, cluster, sync };
+  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups, resources, triggers, metrics, cluster, sync, startRelay };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
@@ -295,6 +301,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Functions and secrets first: recovered instances and invocations read them as they start.
   // Listening before loading: a change made meanwhile on another node is not missed.
   await services.sync.start();
+  await services.startRelay();
   await services.registry.load();
   await services.env.load();
   await services.routing.recover(waitMs);

@@ -15,7 +15,7 @@ export interface CachedState {
 
 export interface CacheSync {
   /** This node changed `name`'s functions (`function`) or secrets (`env`), and stored it. */
-  changed(kind: BusMessage['kind'], name: string): void;
+  changed(kind: 'function' | 'env', name: string): void;
   start(): Promise<void>;
 }
 
@@ -37,14 +37,14 @@ export class BusCacheSync implements CacheSync {
     this.#log = log;
   }
 
-  changed(kind: BusMessage['kind'], name: string): void {
+  changed(kind: 'function' | 'env', name: string): void {
     this.#bus.publish({ kind, name, from: this.#nodeId }).catch((err: unknown) => this.#log(`cannot tell the other nodes that ${kind} of "${name}" changed: ${String(err)}; they see it when they next reload`));
   }
 
   start(): Promise<void> {
     return this.#bus.subscribe(
       (message) => {
-        if (message.from === this.#nodeId) return;
+        if (message.from === this.#nodeId || (message.kind !== 'function' && message.kind !== 'env')) return;
         this.#enqueue(
           () => (message.kind === 'function' ? this.#state.refreshFunction(message.name) : this.#state.refreshEnv()),
           `cannot refresh ${message.kind} of "${message.name}" after a change on node ${message.from}`,

@@ -34,4 +34,6 @@ export interface Services {
   resources: NodeResources;
   cluster: ClusterNode;
   sync: CacheSync;
+  /** Starts relaying invocation changes and cancels between nodes (a cluster's; alone, nothing). */
+  startRelay: () => Promise<void>;
 }

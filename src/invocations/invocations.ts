@@ -42,6 +42,8 @@ export interface InvocationsOptions {
   /** Final records older than this are purged. */
   retentionMs: number;
   log: (message: string) => void;
+  /** Tells the other nodes of a cluster to stop the attempt of a cancelled invocation (invocation-relay.ts). */
+  cancelElsewhere?: (id: string) => void;
 }
 
 /** A call tree: an invocation and the ctx.invoke() calls it made, recursively. */
@@ -191,6 +193,7 @@ export class Invocations {
     if (cancelled.outcome === 'running') {
       // Stored first: if Wisp stops before the attempt does, the restart ends it as cancelled.
       this.#o.dispatcher.abort(id);
+      this.#o.cancelElsewhere?.(id);
     } else {
       this.#o.dispatcher.ended(cancelled.record);
     }

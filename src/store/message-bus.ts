@@ -4,9 +4,13 @@
 // that missed one (it was disconnected) reloads what it caches when it reconnects.
 
 export interface BusMessage {
-  /** What changed: a function's versions or active version, or its secrets. */
-  kind: 'function' | 'env';
-  /** The function. */
+  /**
+   * What changed: a function's versions or active version (`function`), or its secrets (`env`);
+   * an invocation's state (`invocation`: whoever waits on it elsewhere reads it again); a
+   * running invocation to stop wherever its attempt runs (`cancel`).
+   */
+  kind: 'function' | 'env' | 'invocation' | 'cancel';
+  /** The function, or the invocation's id. */
   name: string;
   /** The node that sent it (which has already applied the change). */
   from: string;
@@ -14,7 +18,7 @@ export interface BusMessage {
 
 export interface MessageBus {
   publish(message: BusMessage): Promise<void>;
-  /** `onMessage` for every message; `onReconnect` after each loss of the connection (messages may have been missed). */
+  /** `onMessage` for every message; `onReconnect` after each loss of the connection (messages may have been missed). Several may subscribe. */
   subscribe(onMessage: (message: BusMessage) => void, onReconnect: () => void): Promise<void>;
   close(): Promise<void>;
 }

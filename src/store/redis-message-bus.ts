@@ -7,6 +7,7 @@ export class RedisMessageBus implements MessageBus {
   readonly #redis: Redis;
   readonly #channel: string;
   #subscriber: Redis | undefined;
+  readonly #handlers: { onMessage: (message: BusMessage) => void; onReconnect: () => void }[] = [];
 
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
@@ -18,6 +19,9 @@ export class RedisMessageBus implements MessageBus {
   }
 
   async subscribe(onMessage: (message: BusMessage) => void, onReconnect: () => void): Promise<void> {
+    this.#handlers.push({ onMessage, onReconnect });
+    if (this.#subscriber) return;
+    // One connection for every subscriber here: a subscribed connection can do nothing else.
     const subscriber = this.#redis.duplicate();
     this.#subscriber = subscriber;
     let lost = false;
@@ -27,15 +31,17 @@ export class RedisMessageBus implements MessageBus {
     subscriber.on('ready', () => {
       if (!lost) return;
       lost = false;
-      onReconnect();
+      for (const handler of this.#handlers) handler.onReconnect();
     });
     subscriber.on('message', (channel: string, text: string) => {
       if (channel !== this.#channel) return;
+      let message: BusMessage;
       try {
-        onMessage(JSON.parse(text) as BusMessage);
+        message = JSON.parse(text) as BusMessage;
       } catch {
-        // Not one of ours: ignored.
+        return; // Not one of ours.
       }
+      for (const handler of this.#handlers) handler.onMessage(message);
     });
     await subscriber.subscribe(this.#channel);
   }
