@@ -117,6 +117,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   const sync = cacheSync(stores, cluster.nodeId, {
     refreshFunction: (name) => registry.refresh(name),
     refreshEnv: () => env.load(),
+    refreshTrigger: (id) => triggers.refresh(id),
     reloadAll: async () => {
       await registry.load();
       await env.load();
@@ -217,13 +218,14 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   };
   const triggerStore = stores.triggers;
   const cron = new CronScheduler({ store: triggerStore, invocations, clock, log });
-  const triggers = new Triggers({
+  const triggers: Triggers = new Triggers({
     store: triggerStore,
     registry,
     invocations,
     cron,
     rotationOverlapMs: config.triggers.rotationOverlapMs,
     now: () => clock.now(),
+    changed: (id) => sync.changed('trigger', id),
   });
   const metrics: WispMetrics = new WispMetrics({
     inFlight: () => invoker.inFlight,

@@ -1,21 +1,27 @@
-// Keeps each node's caches of what is shared (functions and their versions, functions' secrets)
-// in step across the cluster: a node that changes one tells the others on the message bus, and
+// Keeps each node's caches of what is shared (functions and their versions, functions' secrets,
+// the cron triggers it arms) in step across the cluster: a node that changes one tells the others on the message bus, and
 // they read it again from the store. A node that lost its connection to the bus may have missed
 // messages: it reads everything again when it is back.
 import type { MessageBus, BusMessage } from '../store/message-bus.js';
+
+/** What a node caches of the shared state. */
+export type SharedKind = 'function' | 'env' | 'trigger';
+const SHARED: ReadonlySet<string> = new Set<SharedKind>(['function', 'env', 'trigger']);
 
 export interface CachedState {
   /** Reads one function again. */
   refreshFunction(name: string): Promise<void>;
   /** Reads every function's secrets again. */
   refreshEnv(): Promise<void>;
+  /** Reads one cron trigger again (arms or disarms it). */
+  refreshTrigger(id: string): Promise<void>;
   /** Reads everything again. */
   reloadAll(): Promise<void>;
 }
 
 export interface CacheSync {
   /** This node changed `name`'s functions (`function`) or secrets (`env`), and stored it. */
-  changed(kind: 'function' | 'env', name: string): void;
+  changed(kind: SharedKind, name: string): void;
   start(): Promise<void>;
 }
 
@@ -37,16 +43,17 @@ export class BusCacheSync implements CacheSync {
     this.#log = log;
   }
 
-  changed(kind: 'function' | 'env', name: string): void {
+  changed(kind: SharedKind, name: string): void {
     this.#bus.publish({ kind, name, from: this.#nodeId }).catch((err: unknown) => this.#log(`cannot tell the other nodes that ${kind} of "${name}" changed: ${String(err)}; they see it when they next reload`));
   }
 
   start(): Promise<void> {
     return this.#bus.subscribe(
       (message) => {
-        if (message.from === this.#nodeId || (message.kind !== 'function' && message.kind !== 'env')) return;
+        if (message.from === this.#nodeId || !SHARED.has(message.kind)) return;
+        const refresh = { function: () => this.#state.refreshFunction(message.name), env: () => this.#state.refreshEnv(), trigger: () => this.#state.refreshTrigger(message.name) }[message.kind as SharedKind];
         this.#enqueue(
-          () => (message.kind === 'function' ? this.#state.refreshFunction(message.name) : this.#state.refreshEnv()),
+          refresh,
           `cannot refresh ${message.kind} of "${message.name}" after a change on node ${message.from}`,
         );
       },

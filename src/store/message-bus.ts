@@ -9,8 +9,8 @@ export interface BusMessage {
    * an invocation's state (`invocation`: whoever waits on it elsewhere reads it again); a
    * running invocation to stop wherever its attempt runs (`cancel`).
    */
-  kind: 'function' | 'env' | 'invocation' | 'cancel';
-  /** The function, or the invocation's id. */
+  kind: 'function' | 'env' | 'trigger' | 'invocation' | 'cancel';
+  /** The function, the trigger's id (a cron trigger created or deleted), or the invocation's id. */
   name: string;
   /** The node that sent it (which has already applied the change). */
   from: string;

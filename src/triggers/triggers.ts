@@ -24,6 +24,8 @@ export interface TriggersOptions {
   /** How long a rotated-out secret is still accepted, unless the rotation says otherwise. */
   rotationOverlapMs: number;
   now: () => number;
+  /** Told after a cron trigger is created or deleted here: in a cluster, every node arms the same crons. */
+  changed?: (id: string) => void;
 }
 
 export class Triggers {
@@ -57,6 +59,7 @@ export class Triggers {
       checkSchedule(record, this.#o.now());
       await this.#o.store.create(record);
       this.#o.cron.add(record);
+      this.#o.changed?.(id);
       return this.#view(record);
     }
     if (request.scheme !== 'hmac-sha256' && request.hmac) {
@@ -98,9 +101,21 @@ export class Triggers {
   }
 
   async delete(fn: string, id: string): Promise<void> {
-    await this.#find(fn, id);
+    const record = await this.#find(fn, id);
     this.#o.cron.remove(id);
     await this.#o.store.delete(id);
+    if (record.type === 'cron') this.#o.changed?.(id);
+  }
+
+  /**
+   * Reads a cron trigger again (another node created or deleted it) and arms or disarms it
+   * here. Every node arms every cron: each scheduled time is submitted once all the same (its
+   * idempotency key), and the schedule keeps going when any node dies.
+   */
+  async refresh(id: string): Promise<void> {
+    const record = await this.#o.store.get(id);
+    this.#o.cron.remove(id);
+    if (record?.type === 'cron') this.#o.cron.add(record);
   }
 
   /** Makes `secret` the current one; the others stay accepted for the overlap, then expire. */
