@@ -30,7 +30,7 @@ import { Dispatcher } from './invocations/dispatcher.js';
 import { routeGatewayRequest } from './invocations/gateway-router.js';
 import { InvocationEvents } from './invocations/invocation-events.js';
 import { Invocations } from './invocations/invocations.js';
-import { callbackSecret } from './invocations/signing-secret.js';
+import { sharedCallbackSecret } from './invocations/signing-secret.js';
 import { SyncHistory } from './invocations/sync-history.js';
 import { Triggers } from './triggers/triggers.js';
 import { CronScheduler } from './triggers/cron-scheduler.js';
@@ -72,7 +72,7 @@ export interface AppOptions {
   clock?: Clock;
 }
 
-function createServices(config: Config, stores: Stores, log: (message: string) => void, clock: Clock, inspect: ModuleInspector): Services {
+function createServices(config: Config, stores: Stores, log: (message: string) => void, clock: Clock, inspect: ModuleInspector, callbackSigningSecret: string): Services {
   const scratchDir = join(config.dataDir, 'scratch');
   mkdirSync(scratchDir, { recursive: true });
   // Built below; calls from workers only come once functions run, long after.
@@ -174,7 +174,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     store,
     events,
     clock,
-    secret: callbackSecret(config.invocations.callbacks.secret, config.dataDir),
+    secret: callbackSigningSecret,
     maxAttempts: config.invocations.callbacks.maxAttempts,
     backoff: { baseMs: config.invocations.callbacks.backoffMs, maxMs: config.invocations.callbacks.maxBackoffMs },
     timeoutMs: config.invocations.callbacks.timeoutMs,
@@ -297,7 +297,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     inspector.close();
     throw err;
   }
-  const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector);
+  let signing: string;
+  try {
+    signing = await sharedCallbackSecret(config.invocations.callbacks.secret, config.dataDir, stores.cluster?.membership ?? null);
+  } catch (err) {
+    inspector.close();
+    await stores.close();
+    throw err;
+  }
+  const services = createServices(config, stores, (message) => app.log.warn(message), options.clock ?? systemClock, inspector, signing);
   app.decorate('wisp', services);
   const waitMs = await services.cluster.join();
   // Functions and secrets first: recovered instances and invocations read them as they start.

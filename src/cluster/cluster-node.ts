@@ -133,7 +133,7 @@ export class MemberNode implements ClusterNode {
   }
 
   async join(): Promise<number> {
-    this.#secret ??= await this.#store.sharedSecret(randomBytes(32).toString('base64url'));
+    this.#secret ??= await this.#store.sharedSecret('internal', randomBytes(32).toString('base64url'));
     let waitMs = await this.#membership.join();
     const replaced = this.#membership.replacedLive;
     // The earlier incarnation was this machine's, and its process is gone: nothing to wait for.

@@ -51,6 +51,6 @@ export interface MembershipStore {
   reap(reaper: string, lockMs: number, marginMs: number): Promise<NodeRecord[] | null>;
   /** Every node the cluster has known, with the store's time now. */
   nodes(): Promise<{ now: number; nodes: NodeRecord[] }>;
-  /** The cluster's shared secret: `candidate` if none was set yet, else the one set first. */
-  sharedSecret(candidate: string): Promise<string>;
+  /** The cluster's shared secret `name` (`internal`, `callbacks`): `candidate` if none was set yet, else the one set first. */
+  sharedSecret(name: 'internal' | 'callbacks', candidate: string): Promise<string>;
 }

@@ -123,8 +123,8 @@ export class RedisMembershipStore implements MembershipStore {
     return { now, nodes: texts.map(parseNode).sort((a, b) => a.id.localeCompare(b.id)) };
   }
 
-  async sharedSecret(candidate: string): Promise<string> {
-    const key = `${this.#prefix}cluster:secret`;
+  async sharedSecret(name: 'internal' | 'callbacks', candidate: string): Promise<string> {
+    const key = `${this.#prefix}cluster:secret:${name}`;
     // SET NX GET answers the value already there (or nil when ours was set), in one step.
     const existing = (await this.#redis.set(key, candidate, 'NX', 'GET')) as string | null;
     return existing ?? candidate;

@@ -188,7 +188,7 @@ t.test('an owner refuses an operation for an epoch it does not hold with NOT_OWN
   const { tempDir } = await import('../helpers/temp-dir.js');
   const stores = await createRedisStores(cluster.redis.url, cluster.prefix, tempDir(), () => undefined);
   t.teardown(() => stores.close());
-  const secret = await stores.cluster!.membership.sharedSecret('never-used-secret-xxxxxxxx');
+  const secret = await stores.cluster!.membership.sharedSecret('internal', 'never-used-secret-xxxxxxxx');
   const path = '/internal/v1/instance-ops';
   const body = Buffer.from(JSON.stringify({ op: 'call', id: created.json.id, epoch: created.json.epoch + 1, method: 'add', args: [1], chain: [], attempt: 1 }));
   const res = await fetch(`${a.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/vnd.wisp.internal+json', ...signRequest(secret, 'POST', path, body) }, body });

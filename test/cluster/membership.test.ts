@@ -122,6 +122,7 @@ t.test('the shared secret is the first one offered', async (t) => {
   const redis = await startRedis(t);
   if (!redis) return;
   const store = await membershipStore(t, redis.url, 'm5:');
-  t.equal(await store.sharedSecret('first-secret-xxxxxxxx'), 'first-secret-xxxxxxxx');
-  t.equal(await store.sharedSecret('second-secret-xxxxxxx'), 'first-secret-xxxxxxxx');
+  t.equal(await store.sharedSecret('internal', 'first-secret-xxxxxxxx'), 'first-secret-xxxxxxxx');
+  t.equal(await store.sharedSecret('internal', 'second-secret-xxxxxxx'), 'first-secret-xxxxxxxx');
+  t.equal(await store.sharedSecret('callbacks', 'another-secret-xxxxxxx'), 'another-secret-xxxxxxx', 'each name is its own secret');
 });
