@@ -3,7 +3,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { CliError, EXIT } from './cli-error.js';
 import { clusterUp } from './cluster-launcher.js';
-import { alive, forgetState, readState, stopProcess } from './cluster-state.js';
+import { forgetState, readState, running, stopProcess } from './cluster-state.js';
 import { parseRange, type PortChoice } from './ports.js';
 import { table } from './table.js';
 
@@ -60,9 +60,9 @@ export function clusterCommands(program: Command, io: () => Output): void {
     .action(async (options: { data: string }) => {
       const { out, json } = io();
       const state = readState(resolve(options.data));
-      const running = state.nodes.filter((node) => alive(node.pid));
+      const up = state.nodes.filter((node) => running(node.pid, node.start));
       let view = null as ClusterView | null;
-      for (const node of running) {
+      for (const node of up) {
         try {
           const res = await fetch(`${node.url}/v1/cluster`, { headers: process.env.WISP_TOKEN ? { authorization: `Bearer ${process.env.WISP_TOKEN}` } : {}, signal: AbortSignal.timeout(2000) });
           if (res.ok) {
@@ -74,13 +74,13 @@ export function clusterCommands(program: Command, io: () => Output): void {
         }
       }
       if (json) return out(JSON.stringify({ ...state, cluster: view }, null, 2));
-      out(`Redis ${state.redis.url}${state.redis.pid === null ? ' (not started by the launcher)' : alive(state.redis.pid) ? '' : ' (its process is gone)'}`);
+      out(`Redis ${state.redis.url}${state.redis.pid === null ? ' (not started by the launcher)' : running(state.redis.pid, state.redis.start) ? '' : ' (its process is gone)'}`);
       const rows = state.nodes.map((node) => {
         const listed = view?.nodes.find((n) => n.id === node.id);
-        return [node.id, node.url, alive(node.pid) ? `running (pid ${node.pid})` : 'gone', listed?.state ?? '-', listed?.incarnation ?? '-', listed ? `${listed.leaseAgeMs} ms` : '-', listed?.instances ?? '-'];
+        return [node.id, node.url, running(node.pid, node.start) ? `running (pid ${node.pid})` : 'gone', listed?.state ?? '-', listed?.incarnation ?? '-', listed ? `${listed.leaseAgeMs} ms` : '-', listed?.instances ?? '-'];
       });
       out(table(['NODE', 'URL', 'PROCESS', 'STATE', 'INCARNATION', 'LEASE AGE', 'INSTANCES'], rows));
-      if (running.length === 0) throw new CliError('CLUSTER_DOWN', 'no node of this cluster is running; start it again with: wisp cluster up');
+      if (up.length === 0) throw new CliError('CLUSTER_DOWN', 'no node of this cluster is running; start it again with: wisp cluster up');
     });
 
   cluster
@@ -91,8 +91,9 @@ export function clusterCommands(program: Command, io: () => Output): void {
       const { out } = io();
       const dataDir = resolve(options.data);
       const state = readState(dataDir);
-      await Promise.all(state.nodes.map((node) => stopProcess(node.pid)));
-      if (state.redis.pid !== null) await stopProcess(state.redis.pid);
+      // Only processes that are still the ones it started: a pid may have been reused since.
+      await Promise.all(state.nodes.filter((node) => running(node.pid, node.start)).map((node) => stopProcess(node.pid)));
+      if (state.redis.pid !== null && running(state.redis.pid, state.redis.start)) await stopProcess(state.redis.pid);
       forgetState(dataDir);
       out(`stopped ${state.nodes.length} node${state.nodes.length === 1 ? '' : 's'}${state.redis.pid === null ? '' : ' and redis-server'}; their data stays in ${dataDir}`);
     });

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { CliError, EXIT } from './cli-error.js';
-import { alive, lastLines, readState, stopProcess, writeState, type ClusterState, type LaunchedNode } from './cluster-state.js';
+import { alive, lastLines, processStart, readState, running, stopProcess, writeState, type ClusterState, type LaunchedNode } from './cluster-state.js';
 import { anyFreePort, choosePorts, type PortChoice } from './ports.js';
 
 const NODE_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -39,12 +39,12 @@ export async function clusterUp(o: UpOptions): Promise<ClusterState> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    const redis = o.redisUrl === null ? await startRedis(dataDir, deadline, started, o.progress) : { url: o.redisUrl, pid: null, log: null, port: null };
+    const redis = o.redisUrl === null ? await startRedis(dataDir, deadline, started, o.progress) : { url: o.redisUrl, pid: null, start: null, log: null, port: null };
     const ports = await choosePorts(o.ports, o.nodes, redis.port === null ? [] : [redis.port]);
     const nodes = ports.map((port, i) => startNode(`node-${i + 1}`, port, dataDir, redis.url, started));
     o.progress(`starting ${o.nodes} node${o.nodes === 1 ? '' : 's'} on ports ${ports.join(', ')}`);
     await untilListed(nodes, deadline, o.token, o.progress);
-    const state: ClusterState = { startedAt: new Date().toISOString(), redis: { url: redis.url, pid: redis.pid, log: redis.log }, nodes };
+    const state: ClusterState = { startedAt: new Date().toISOString(), redis: { url: redis.url, pid: redis.pid, start: redis.start, log: redis.log }, nodes };
     writeState(dataDir, state);
     return state;
   } catch (err) {
@@ -63,12 +63,12 @@ function refuseRunning(dataDir: string): void {
   } catch {
     return;
   }
-  if (state.nodes.some((node) => alive(node.pid)) || (state.redis.pid !== null && alive(state.redis.pid))) {
+  if (state.nodes.some((node) => running(node.pid, node.start)) || (state.redis.pid !== null && running(state.redis.pid, state.redis.start))) {
     throw new CliError('CLUSTER_RUNNING', `a cluster started from ${dataDir} is running (${state.nodes.map((n) => n.url).join(', ')}, Redis at ${state.redis.url}); stop it first with: wisp cluster down --data ${dataDir}`, EXIT.notStarted);
   }
 }
 
-async function startRedis(dataDir: string, deadline: number, started: number[], progress: (line: string) => void): Promise<{ url: string; pid: number; log: string; port: number }> {
+async function startRedis(dataDir: string, deadline: number, started: number[], progress: (line: string) => void): Promise<{ url: string; pid: number; start: string | null; log: string; port: number }> {
   if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
     throw new CliError('REDIS_NOT_FOUND', 'redis-server is not installed: install it (apt-get install -y redis-server) or give a running one with --redis redis://HOST:PORT', EXIT.notStarted);
   }
@@ -91,7 +91,7 @@ async function startRedis(dataDir: string, deadline: number, started: number[], 
       try {
         await client.connect();
         await client.ping();
-        return { url, pid: child.pid!, log, port };
+        return { url, pid: child.pid!, start: processStart(child.pid!), log, port };
       } catch {
         client.disconnect();
         if (!alive(child.pid!)) throw new CliError('REDIS_EXITED', `redis-server on port ${port} exited before it was ready:\n${lastLines(log)}`, EXIT.notStarted);
@@ -113,7 +113,7 @@ function startNode(id: string, port: number, dataDir: string, redisUrl: string, 
   const child = spawn(process.execPath, [NODE_MAIN], { detached: true, env, stdio: ['ignore', out, out] });
   child.unref();
   started.push(child.pid!);
-  return { id, url: `http://127.0.0.1:${port}`, port, pid: child.pid!, dataDir: nodeDir, log };
+  return { id, url: `http://127.0.0.1:${port}`, port, pid: child.pid!, start: processStart(child.pid!), dataDir: nodeDir, log };
 }
 
 /** Until every node answers and the cluster lists them all as active at their addresses. */

@@ -9,6 +9,8 @@ export interface LaunchedNode {
   url: string;
   port: number;
   pid: number;
+  /** When the process started (see processStart): a pid reused by another process is not it. */
+  start: string | null;
   dataDir: string;
   log: string;
 }
@@ -16,7 +18,7 @@ export interface LaunchedNode {
 export interface ClusterState {
   startedAt: string;
   /** The Redis the nodes share; `pid` when the launcher started it (and `down` stops it). */
-  redis: { url: string; pid: number | null; log: string | null };
+  redis: { url: string; pid: number | null; start: string | null; log: string | null };
   nodes: LaunchedNode[];
 }
 
@@ -34,6 +36,27 @@ export function readState(dataDir: string): ClusterState {
 
 export function forgetState(dataDir: string): void {
   rmSync(stateFile(dataDir), { force: true });
+}
+
+/**
+ * When process `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat), as text; null
+ * where there is no /proc. Kept with each pid so that, after a reboot or once the pid is reused,
+ * `status` and `down` do not take another process for one of theirs.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process the launcher started as `pid` (at `start`) still runs. */
+export function running(pid: number, start: string | null): boolean {
+  if (!alive(pid)) return false;
+  return start === null || processStart(pid) === start;
 }
 
 export function alive(pid: number): boolean {
