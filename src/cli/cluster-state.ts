@@ -2,6 +2,7 @@
 // when it started one, and each node), in DIR/cluster.json, and how to stop them.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processExists } from '../common/process-exists.js';
 import { CliError } from './cli-error.js';
 
 export interface LaunchedNode {
@@ -59,14 +60,7 @@ export function running(pid: number, start: string | null): boolean {
   return start === null || processStart(pid) === start;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const alive = processExists;
 
 /**
  * Stops a process the launcher started (the leader of its own process group, so its children

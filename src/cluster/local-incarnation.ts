@@ -6,6 +6,7 @@
 // not ours to signal) means waiting for the lease, the safe side.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processExists } from '../common/process-exists.js';
 
 const FILE = 'incarnation.json';
 
@@ -22,10 +23,5 @@ export function surelyGone(dataDir: string, incarnation: number): boolean {
     return false;
   }
   if (kept.incarnation !== incarnation || typeof kept.pid !== 'number' || kept.pid === process.pid) return false;
-  try {
-    process.kill(kept.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !processExists(kept.pid);
 }

@@ -52,3 +52,16 @@ export function checkpointFailed(failure: Failure, instanceId: string): WispErro
 export function checkpointTooLarge(record: InstanceRecord, size: string, limit: number): WispError {
   return new WispError('CHECKPOINT_FAILED', `instance ${record.id}: its state is ${size}, over the ${limit}-byte checkpoint limit (${LIMIT_NOTE}); no checkpoint was taken`);
 }
+
+/** This node lost its cluster lease: `why` says what it therefore will not do; worth a retry in a moment. */
+export function nodeFenced(why: string): WispError {
+  return new WispError('NODE_FENCED', why, { retryAfterSeconds: 1 });
+}
+
+/** A start under way when this node let go of what it held: the instance is not this node's to run. */
+export const fencedWhileStarting = (id: string): WispError => nodeFenced(`this node lost its cluster lease while instance ${id} started; it stays with the cluster's next owner`);
+
+export const isNodeFenced = (err: unknown): boolean => err instanceof WispError && err.code === 'NODE_FENCED';
+
+/** Failures of a take-over that say nothing about the instance: another node may well start it. */
+export const TRANSIENT_TAKEOVER: ReadonlySet<string> = new Set(['INSUFFICIENT_RESOURCES', 'STORE_UNAVAILABLE', 'NODE_FENCED']);

@@ -16,20 +16,12 @@ import { InstanceCalls, type MethodCallOptions, type MethodReport, type Owner } 
 import { InstanceLauncher, type InstanceLauncherOptions } from './instance-launcher.js';
 import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 import { InstanceShutdown } from './instance-shutdown.js';
-import { CheckpointGate } from './checkpoint-gate.js';
+import { fencedWhileStarting, isNodeFenced, TRANSIENT_TAKEOVER } from './instance-errors.js';
+import { afterCall, keepDurable } from './checkpoint-policy.js';
 import { LiveInstances, runningThread, stopThread, type LiveInstance } from './live-instances.js';
 
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
 export type { MethodCallOptions, MethodReport, Owner } from './instance-calls.js';
-
-/** Why a start under way stops: this node let go of what it held (it lost its cluster lease). */
-function letGo(id: string): WispError {
-  return new WispError('NODE_FENCED', `this node lost its cluster lease while instance ${id} started; it stays with the cluster's next owner`, { retryAfterSeconds: 1 });
-}
-const isLetGo = (err: unknown) => err instanceof WispError && err.code === 'NODE_FENCED';
-
-/** Failures of a take-over that say nothing about the instance: another node may well start it. */
-const TRANSIENT = new Set(['INSUFFICIENT_RESOURCES', 'STORE_UNAVAILABLE', 'NODE_FENCED']);
 
 export interface InstanceFilter {
   function?: string;
@@ -115,16 +107,7 @@ export class InstanceManager {
   async run(id: string, method: string, args: unknown[], options: MethodCallOptions = {}): Promise<MethodReport> {
     const report = await this.#calls.run(id, method, args, options);
     const live = this.#live.find(id);
-    if (!live) return report;
-    live.dirty = true;
-    if (live.record.durability !== 'every-call' || !live.gate) return report;
-    try {
-      await live.gate.commit();
-      return report;
-    } catch (err) {
-      if (!(err instanceof WispError)) throw err;
-      return { ok: false, error: new WispError(err.code, `the call ran, but its checkpoint was not committed, so its effects may not survive a crash: ${err.message}`, { ...err.extensions }), logs: report.logs };
-    }
+    return live ? afterCall(live, report) : report;
   }
 
   /** A synchronous call from the API, recorded under `invocationId` with its logs (see InstanceCalls). */
@@ -211,16 +194,16 @@ export class InstanceManager {
       const generation = this.#generation;
       const record = await this.#o.store.claim(id, epoch, this.#o.nodeId);
       if (!record) return false;
-      if (this.#generation !== generation) throw letGo(id);
+      if (this.#generation !== generation) throw fencedWhileStarting(id);
       const live = this.#live.adopt(record);
       if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) return true;
       try {
         await this.#launch(live);
         await this.#setStatus(record, 'running');
       } catch (err) {
-        if (isLetGo(err)) throw err;
+        if (isNodeFenced(err)) throw err;
         this.#live.forget(live);
-        if (err instanceof WispError && TRANSIENT.has(err.code)) {
+        if (err instanceof WispError && TRANSIENT_TAKEOVER.has(err.code)) {
           // Full here, or the store was out of reach: given back (no owner), for the next sweep
           // to place elsewhere. The instance is not failed for a reason of this node's.
           record.node = null;
@@ -371,9 +354,17 @@ export class InstanceManager {
     if (this.#generation !== generation) {
       // This node lost its lease while the thread started: it is not this node's to run.
       await stopThread(live);
-      throw letGo(record.id);
+      throw fencedWhileStarting(record.id);
     }
-    this.#keepDurable(live);
+    keepDurable(
+      live,
+      async () => {
+        await this.#checkpoint(live, runningThread(live));
+        record.updatedAt = this.#o.clock.now();
+        await this.#save(record);
+      },
+      this.#o.log,
+    );
     started.thread.onExit((exit) => {
       stopThread(live).catch(() => undefined);
       if (this.#closing) return;
@@ -392,32 +383,13 @@ export class InstanceManager {
         await this.#setStatus(record, 'running');
         return;
       } catch (err) {
-        if (isLetGo(err)) return;
+        if (isNodeFenced(err)) return;
         why = `${why}; restart failed: ${(err as Error).message}`;
       }
     }
     this.#o.log(`instance ${record.id} failed: ${why}`);
     record.failure = why;
     await this.#setStatus(record, 'failed');
-  }
-
-  /** Sets up the checkpoints an instance asked for: after every call, and/or every checkpointEveryMs. */
-  #keepDurable(live: LiveInstance): void {
-    const { record } = live;
-    if (record.durability !== 'every-call' && !record.checkpointEveryMs) return;
-    live.dirty = false;
-    live.gate = new CheckpointGate(async () => {
-      live.dirty = false;
-      await this.#checkpoint(live, runningThread(live));
-      record.updatedAt = this.#o.clock.now();
-      await this.#save(record);
-    });
-    if (!record.checkpointEveryMs) return;
-    live.periodic = setInterval(() => {
-      if (!live.dirty || live.suspending || !live.thread) return;
-      live.gate!.commit().catch((err: unknown) => this.#o.log(`instance ${record.id}: periodic checkpoint failed: ${String(err)}`));
-    }, record.checkpointEveryMs);
-    live.periodic.unref();
   }
 
   async #checkpoint(live: LiveInstance, thread: InstanceThread, timeoutMs?: number): Promise<void> {

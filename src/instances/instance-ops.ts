@@ -2,6 +2,7 @@
 // run here, on an instance this node holds at the epoch the sender saw, or refused as NOT_OWNER
 // so that the sender reads the directory again.
 import { WispError } from '../errors.js';
+import { nodeFenced } from './instance-errors.js';
 import type { InstanceManager } from './instance-manager.js';
 import { toWire, type InstanceOp, type InstanceRouter } from './instance-router.js';
 
@@ -11,7 +12,7 @@ function notOwner(id: string, self: string): WispError {
 
 export async function runInstanceOp(op: InstanceOp, host: InstanceManager, router: InstanceRouter, self: string): Promise<unknown> {
   // A node without its lease takes nothing on: what it started could already be another's.
-  if (!router.mayAnswer()) throw new WispError('NODE_FENCED', `node ${self} lost its cluster lease and takes no operation until it rejoins`, { retryAfterSeconds: 1 });
+  if (!router.mayAnswer()) throw nodeFenced(`node ${self} lost its cluster lease and takes no operation until it rejoins`);
   if (op.op === 'create') return router.createHere(op.fn, op.request, op.invocationId);
   if (op.op === 'adopt') return host.adopt(op.id, op.epoch);
   if (!host.holds(op.id, op.epoch)) throw notOwner(op.id, self);

@@ -5,9 +5,9 @@ import { describeShortfalls, placeInstance, type PlacementCandidate } from '../c
 import { PeerNoAnswer, PeerUnreachable, type Peers } from '../cluster/peers.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
-import type { NodeResources, Resources } from '../scheduler/node-resources.js';
+import type { NodeResources } from '../scheduler/node-resources.js';
 import type { InstanceRecord } from '../store/records.js';
-import type { CreateInstanceRequest, InstanceView } from './instance-record.js';
+import { requestedResources, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 import type { InstanceOp, InstancePeers } from './instance-router.js';
 
 /** The internal route every operation goes to. */
@@ -57,7 +57,7 @@ export class ClusterInstancePeers implements InstancePeers {
   }
 
   async place(request: CreateInstanceRequest & { fn: string; invocationId?: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }> {
-    const wanted: Resources = { cpu: request.resources?.cpu ?? this.#o.defaults.cpu, memory: request.resources?.memory ?? this.#o.defaults.memory, custom: request.resources?.custom ?? {} };
+    const wanted = requestedResources(request, this.#o.defaults);
     const candidates = await this.#candidates();
     const placement = placeInstance(candidates, wanted, this.#o.self);
     if (!placement.ok) {

@@ -44,6 +44,11 @@ function pickClass(version: VersionRecord, requested: string | undefined): strin
   throw new WispError('INVALID_REQUEST', `${fn} exports several classes (${classes.join(', ')}); say which with "class"`);
 }
 
+/** What an instance reserves: what its create request asks, the defaults for the rest. */
+export function requestedResources(request: CreateInstanceRequest, defaults: { cpu: number; memory: number }): { cpu: number; memory: number; custom: Record<string, number> } {
+  return { cpu: request.resources?.cpu ?? defaults.cpu, memory: request.resources?.memory ?? defaults.memory, custom: request.resources?.custom ?? {} };
+}
+
 /** The record of an instance about to start: status `starting`, no checkpoint. */
 export function newInstanceRecord(version: VersionRecord, request: CreateInstanceRequest, defaults: { cpu: number; memory: number }, now: number, node: string): InstanceRecord {
   return {
@@ -54,11 +59,7 @@ export function newInstanceRecord(version: VersionRecord, request: CreateInstanc
     name: request.name ?? null,
     group: null,
     status: 'starting',
-    resources: {
-      cpu: request.resources?.cpu ?? defaults.cpu,
-      memory: request.resources?.memory ?? defaults.memory,
-      custom: request.resources?.custom ?? {},
-    },
+    resources: requestedResources(request, defaults),
     maxRestarts: request.maxRestarts ?? 0,
     restarts: 0,
     args: request.args ?? [],

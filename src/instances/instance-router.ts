@@ -8,6 +8,7 @@
 // once more after reading the directory again; one that was sent and got no answer may have run,
 // and is not sent again (methods are not idempotent): the caller gets 503 INSTANCE_UNAVAILABLE.
 import { WispError } from '../errors.js';
+import { nodeFenced } from './instance-errors.js';
 import type { InstanceStore } from '../store/instance-store.js';
 import type { InstanceRecord, LogEntry } from '../store/records.js';
 import type { InstanceFilter, InstanceManager, MethodCallOptions, MethodReport, Owner } from './instance-manager.js';
@@ -43,7 +44,7 @@ export const fromWire = (report: WireReport): MethodReport =>
   report.ok ? report : { ok: false, error: new WispError(report.error.code as WispError['code'], report.error.message, report.error.extensions), logs: report.logs };
 
 function fenced(id: string): WispError {
-  return new WispError('NODE_FENCED', `the node that runs instance ${id} lost its cluster lease; the instance is moving to another node, try again in a moment`, { retryAfterSeconds: 1 });
+  return nodeFenced(`the node that runs instance ${id} lost its cluster lease; the instance is moving to another node, try again in a moment`);
 }
 
 /** A NOT_OWNER from the owner, or a node that cannot be reached: worth one more try after reading the directory again. */
@@ -156,7 +157,7 @@ export class InstanceRouter {
   }
 
   async #answerNew<T extends { instance: InstanceView }>(work: () => Promise<T>): Promise<T> {
-    if (this.#peers && !this.#peers.holdsLease()) throw new WispError('NODE_FENCED', 'this node lost its cluster lease and cannot create instances just now; try again in a moment', { retryAfterSeconds: 1 });
+    if (this.#peers && !this.#peers.holdsLease()) throw nodeFenced('this node lost its cluster lease and cannot create instances just now; try again in a moment');
     const out = await work();
     if (this.#peers && !this.#peers.holdsLease()) throw fenced(out.instance.id);
     return out;

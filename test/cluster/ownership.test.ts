@@ -3,6 +3,7 @@
 // claimed the instance is refused as STALE_OWNER, and stops that owner's thread of it.
 import t from 'tap';
 import { createRedisStores } from '../../dist/store/redis-backend.js';
+import { until } from '../helpers/cluster.js';
 import { startRedis } from '../helpers/redis.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { mustDeploy, startWisp } from '../helpers/wisp.js';
@@ -72,10 +73,7 @@ t.test('a node that fenced itself lets go of its instances and groups, and runs 
   redis.resume();
   await joined;
   // Taken back after the rejoin: the instance and the group's members run again.
-  for (;;) {
-    if (a.wisp.host.holding().length === 3) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await until(async () => a.wisp.host.holding().length === 3);
   t.equal((await a.inject({ method: 'POST', url: `/v1/instances/${single.id}/methods/add`, payload: [1] })).statusCode, 200);
   const room = await a.inject({ method: 'GET', url: '/v1/groups/room' });
   t.equal(room.statusCode, 200);

@@ -1,6 +1,7 @@
 // Any node serves any function: deployed, rolled back, deleted or given secrets on one node, it
 // is served that way by another at once, with no restart (both on one Redis, in process).
 import t, { type Test } from 'tap';
+import { until } from '../helpers/cluster.js';
 import { startRedis } from '../helpers/redis.js';
 import { invoke, mustDeploy, startWisp, type App } from '../helpers/wisp.js';
 
@@ -13,11 +14,6 @@ async function twoNodes(t: Test, prefix: string): Promise<[App, App] | undefined
   return [await startWisp(t, { store, cluster: { ...FAST, nodeId: 'a' } }), await startWisp(t, { store, cluster: { ...FAST, nodeId: 'b' } })];
 }
 
-
-/** Resolves once `check` passes on `app`: a peer hears of a change a moment after it is made. */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((resolve) => setImmediate(resolve));
-}
 
 t.test('a function deployed on one node is invoked on another at once', async (t) => {
   const nodes = await twoNodes(t, 'shared1:');
@@ -38,13 +34,13 @@ t.test('a redeploy, a rollback and a delete on one node are what the other serve
   await mustDeploy(t, a, 'v', 'export default () => 1;');
   t.equal((await invoke(b, 'v', null)).json(), 1);
   await mustDeploy(t, a, 'v', 'export default () => 2;');
-  await eventually(async () => (await invoke(b, 'v', null)).json() === 2);
+  await until(async () => (await invoke(b, 'v', null)).json() === 2);
   t.pass('the new version is served by the other node');
   t.equal((await a.inject({ method: 'PATCH', url: '/v1/functions/v', payload: { activeVersion: 1 } })).statusCode, 200);
-  await eventually(async () => (await invoke(b, 'v', null)).json() === 1);
+  await until(async () => (await invoke(b, 'v', null)).json() === 1);
   t.pass('so is the rollback');
   t.equal((await a.inject({ method: 'DELETE', url: '/v1/functions/v' })).statusCode, 204);
-  await eventually(async () => (await invoke(b, 'v', null)).statusCode === 404);
+  await until(async () => (await invoke(b, 'v', null)).statusCode === 404);
   t.equal((await b.inject({ method: 'GET', url: '/v1/functions' })).json().functions.length, 0, 'and the delete');
 });
 
@@ -55,6 +51,6 @@ t.test('secrets set on one node are what the function sees on the other', async 
   await mustDeploy(t, a, 'env', 'export default (_i: unknown, ctx: { env: Record<string, string> }) => ctx.env.COLOR ?? "none";');
   t.equal((await invoke(b, 'env', null)).json(), 'none');
   t.equal((await a.inject({ method: 'PATCH', url: '/v1/functions/env/env', payload: { COLOR: 'blue' } })).statusCode, 200);
-  await eventually(async () => (await invoke(b, 'env', null)).json() === 'blue');
+  await until(async () => (await invoke(b, 'env', null)).json() === 'blue');
   t.pass('the new value reaches the other node');
 });
