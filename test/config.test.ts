@@ -49,3 +49,13 @@ t.test('the Redis store settings: WISP_REDIS_URL and WISP_REDIS_PREFIX, and a UR
   t.same(loadConfig({ env: { WISP_REDIS_URL: 'redis://127.0.0.1:6379', WISP_REDIS_PREFIX: 'a:' } }).store, { redisUrl: 'redis://127.0.0.1:6379', redisPrefix: 'a:' });
   t.throws(() => loadConfig({ env: { WISP_REDIS_URL: 'localhost:6379' } }), { name: 'ConfigError', message: /store\/redisUrl/ });
 });
+
+t.test('cluster settings: WISP_NODE_ID, WISP_ADVERTISE_URL and WISP_CLUSTER_SECRET; bad ones are refused, naming the field', async (t) => {
+  const config = loadConfig({ env: { WISP_NODE_ID: 'node-7', WISP_ADVERTISE_URL: 'http://10.0.0.7:8080', WISP_CLUSTER_SECRET: 'a-secret-of-enough-length' } });
+  t.same([config.cluster.nodeId, config.cluster.advertiseUrl, config.cluster.secret], ['node-7', 'http://10.0.0.7:8080', 'a-secret-of-enough-length']);
+  t.same([config.cluster.heartbeatMs, config.cluster.leaseMs, config.cluster.deadMarginMs], [1000, 4000, 2000]);
+  t.throws(() => loadConfig({ env: { WISP_NODE_ID: 'no spaces' } }), { name: 'ConfigError', message: /\/cluster\/nodeId/ });
+  t.throws(() => loadConfig({ env: { WISP_ADVERTISE_URL: 'ftp://x' } }), { name: 'ConfigError', message: /\/cluster\/advertiseUrl/ });
+  t.throws(() => loadConfig({ env: { WISP_CLUSTER_SECRET: 'short' } }), { name: 'ConfigError', message: /\/cluster\/secret/ });
+  t.throws(() => loadConfig({ env: {}, overrides: { cluster: { heartbeatMs: 1000, leaseMs: 1500 } } }), { name: 'ConfigError', message: /cluster.leaseMs \(1500\) must be at least twice cluster.heartbeatMs \(1000\)/ });
+});

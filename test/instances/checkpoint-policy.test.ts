@@ -46,3 +46,13 @@ t.test('checkpointEveryMs: the periodic checkpoint survives a SIGKILL', async (t
 t.test('without either, a SIGKILL loses what changed since the last checkpoint', async (t) => {
   t.equal(await crashAndCount(t, {}), 0, 'no checkpoint yet: the constructor ran again');
 });
+
+t.test('a checkpoint setting that is not one is a 400 that names it', async (t) => {
+  const { startWithCounter, createInstance } = await import('../helpers/instances.js');
+  const app = await startWithCounter(t);
+  for (const body of [{ checkpoint: 'sometimes' }, { checkpointEveryMs: 5 }, { checkpointEveryMs: 'often' }]) {
+    const res = await createInstance(app, 'counter', body);
+    t.equal(res.statusCode, 400, JSON.stringify(body));
+    t.match(res.json().detail, /checkpoint/, 'says which field');
+  }
+});
