@@ -45,6 +45,7 @@ import { instanceRouting } from './instances/instance-routing.js';
 import { MemberNode, SingleNode, type ClusterNode } from './cluster/cluster-node.js';
 import { nodeIdOf } from './cluster/node-identity.js';
 import { aloneCacheSync, BusCacheSync, type CacheSync, type CachedState } from './cluster/cache-sync.js';
+import { ClusterSlots } from './cluster/cluster-slots.js';
 import { aloneRelay, startInvocationRelay, type InvocationRelay } from './invocations/invocation-relay.js';
 import type { NodeReport } from './store/membership-store.js';
 import { registerProtections } from './gateway/protections.js';
@@ -157,6 +158,9 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   const instances = routing.router;
   const groups: GroupManager = new GroupManager({ instances: host, resources, store: stores.groups, log, clock });
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
+  // Each start is a new incarnation: its claims on attempts and slots are its own.
+  const incarnation = `${cluster.nodeId}/${randomUUID()}`;
+  const slots = stores.cluster ? new ClusterSlots({ store: stores.cluster.slots, owner: incarnation, leaseMs: config.cluster.leaseMs, clock, log }) : undefined;
   const invoker: Invoker = new Invoker({
     registry,
     pool,
@@ -167,6 +171,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     },
     secrets: (fn) => env.of(fn),
     clock,
+    ...(slots ? { slots } : {}),
   });
   const store = stores.invocations;
   const events = new InvocationEvents();
@@ -182,9 +187,9 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   });
   const dispatcher = new Dispatcher({
     store,
-    // Each start is a new incarnation, and takes back the claims of the one before it.
+    // Takes back the claims of the incarnation before this one.
     node: cluster.nodeId,
-    lease: { owner: `${cluster.nodeId}/${randomUUID()}`, ms: config.invocations.leaseMs },
+    lease: { owner: incarnation, ms: config.invocations.leaseMs },
     mayTakeWork: () => cluster.holdsLease(),
     registry,
     invoker,

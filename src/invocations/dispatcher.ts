@@ -11,6 +11,7 @@ import type { Registry } from '../registry/registry.js';
 import { isWaitingStatus, type Claim, type InvocationStore, type Lease } from '../store/invocation-store.js';
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { AttemptLeases } from './attempt-leases.js';
+import type { Release } from './concurrency-slots.js';
 import { cancelledError, recoverCutOff } from './cut-off-attempts.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { finish, invocationError } from './invocation-record.js';
@@ -39,6 +40,9 @@ export interface DispatcherOptions {
   onFinal: (record: InvocationRecord) => void;
   log: (message: string) => void;
 }
+
+/** How soon a pass looks again at work whose function's slots are all held on other nodes. */
+const SLOT_RETRY_MS = 200;
 
 type Report = Pick<CallReport, 'ok' | 'logs'> & ({ ok: true; json: string } | { ok: false; error: WispError; retriable: boolean });
 
@@ -170,6 +174,7 @@ export class Dispatcher {
 
   async #takeDueWork(): Promise<void> {
     const skip = new Set<string>();
+    let refused = false;
     let now = this.#o.clock.now();
     if (this.#o.mayTakeWork && !this.#o.mayTakeWork()) {
       this.#wake.wakeAt(now + 1000, now);
@@ -180,17 +185,52 @@ export class Dispatcher {
       const due = (await this.#o.store.due(now, free + skip.size + 8, [...skip])).filter((record) => !this.#running.has(record.id));
       const chosen = this.#choose(due, free, skip);
       if (chosen.length === 0) break;
-      const claims = await this.#o.store.claim(chosen.map((record) => record.id), this.#o.lease, now);
-      const before = new Map(chosen.map((record) => [record.id, record]));
-      for (const claim of claims) this.#start(claim, before.get(claim.record.id)!);
+      const slots = await this.#reserveSlots(chosen, skip);
+      const runnable = chosen.filter((record) => record.instance !== null || slots.has(record.id) || !this.#version(record));
+      if (runnable.length < chosen.length) refused = true;
+      const claims = runnable.length === 0 ? [] : await this.#o.store.claim(runnable.map((record) => record.id), this.#o.lease, now);
+      const before = new Map(runnable.map((record) => [record.id, record]));
+      for (const claim of claims) {
+        this.#start(claim, before.get(claim.record.id)!, slots.get(claim.record.id));
+        slots.delete(claim.record.id);
+      }
+      // Slots taken for invocations another node claimed first.
+      for (const release of slots.values()) release();
       // None won (all taken meanwhile): what is left is not claimable now. Never loop on
       // without progress: these awaits are microtasks, and would starve the event loop.
       if (claims.length === 0) break;
       now = this.#o.clock.now();
     }
     // Due work left behind waits for a free slot (a finishing attempt kicks the pump); later
-    // work wakes it when it falls due.
+    // work wakes it when it falls due. Slots refused with this node's count below the limit are
+    // held on other nodes, whose attempts ending kick nothing here: look again shortly.
+    if (refused) this.#wake.wakeAt(now + SLOT_RETRY_MS, now);
     this.#wake.wakeAt(await this.#o.store.nextRunAt(), now);
+  }
+
+  /**
+   * Takes a concurrency slot for each chosen invocation of a function (instances' methods take
+   * none): an invocation whose function has no slot left, here or on another node, is not
+   * claimed now, and its function sits out the rest of this pass.
+   */
+  async #reserveSlots(chosen: InvocationRecord[], skip: Set<string>): Promise<Map<string, Release>> {
+    const byFunction = new Map<string, { version: VersionRecord; records: InvocationRecord[] }>();
+    for (const record of chosen) {
+      const version = record.instance === null ? this.#version(record) : undefined;
+      if (!version) continue;
+      const entry = byFunction.get(record.function) ?? { version, records: [] };
+      entry.records.push(record);
+      byFunction.set(record.function, entry);
+    }
+    const slots = new Map<string, Release>();
+    await Promise.all(
+      [...byFunction].map(async ([name, { version, records }]) => {
+        const taken = await this.#o.invoker.reserve(version, records.length);
+        taken.forEach((release, i) => slots.set(records[i]!.id, release));
+        if (taken.length < records.length) skip.add(name);
+      }),
+    );
+    return slots;
   }
 
   /**
@@ -218,22 +258,16 @@ export class Dispatcher {
   }
 
   /**
-   * Runs the attempt of a claimed invocation, or ends it when it waited past its maximum age.
-   * A synchronous call may have taken the function's last free slot while the claim was out:
-   * then the invocation goes back as it was (`unclaimed`), without spending an attempt.
+   * Runs the attempt of a claimed invocation with the concurrency slot taken for it, or ends it
+   * when it waited past its maximum age.
    */
-  #start({ record, token }: Claim, unclaimed: InvocationRecord): void {
+  #start({ record, token }: Claim, unclaimed: InvocationRecord, slot: Release | undefined): void {
     const now = this.#o.clock.now();
     const controller = new AbortController();
     this.#running.set(record.id, { record, controller });
     this.#leases.hold(record.id, token, now);
-    const version = record.instance === null ? this.#version(record) : undefined;
-    if (version && !this.#o.invoker.hasCapacity(version)) {
-      this.#running.delete(record.id);
-      void this.#settle(unclaimed, []);
-      return;
-    }
     if (now - record.createdAt > record.maxAgeMs) {
+      slot?.();
       const error = new WispError('EVENT_AGE_EXCEEDED', `the invocation waited ${now - record.createdAt} ms, past its maximum age of ${record.maxAgeMs} ms, and did not run`);
       this.#running.delete(record.id);
       // As it was before the claim: it never started, and used no attempt.
@@ -242,7 +276,7 @@ export class Dispatcher {
     }
     // The claim has made it running; whoever watches it sees the attempt start.
     this.#o.events.publish({ ...record });
-    void this.#attempt(record, controller.signal).then(
+    void this.#attempt(record, controller.signal, slot).then(
       (report) => this.#complete(record, controller.signal, report),
       (err: unknown) => {
         this.#o.log(`invocation ${record.id}: attempt failed unexpectedly: ${String(err)}`);
@@ -262,7 +296,7 @@ export class Dispatcher {
     this.kick();
   }
 
-  async #attempt(record: InvocationRecord, signal: AbortSignal): Promise<Report> {
+  async #attempt(record: InvocationRecord, signal: AbortSignal, slot: Release | undefined): Promise<Report> {
     if (record.instance === null) {
       return this.#o.invoker.call(record.function, record.input, {
         invocationId: record.id,
@@ -270,6 +304,7 @@ export class Dispatcher {
         attempt: record.attempts,
         durable: true,
         signal,
+        ...(slot ? { slot } : {}),
       });
     }
     try {

@@ -10,7 +10,7 @@ import type { RunOptions, StatelessPool } from '../runtime/stateless-pool.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import { userErrorExtension } from '../runtime/user-error.js';
 import type { LogEntry, VersionRecord } from '../store/records.js';
-import { ConcurrencyLimiter } from './concurrency-limiter.js';
+import { LocalSlots, type ConcurrencySlots, type Release } from './concurrency-slots.js';
 import { redactError, redactLogs, type FunctionSecrets, type Redact } from '../common/secret-redaction.js';
 import type { CallSummary } from './call-summary.js';
 
@@ -24,6 +24,8 @@ export interface CallOptions {
   /** Whether the call tree is kept durably (it began as an asynchronous invocation). */
   durable?: boolean;
   signal?: AbortSignal;
+  /** A concurrency slot already taken for this call (reserve()); given back when it ends. */
+  slot?: Release;
 }
 
 /** How a call ended, with what it logged; never thrown, so callers can record either way. */
@@ -49,14 +51,17 @@ export interface InvokerOptions {
   /** A function's secrets (ctx.env) and their redactor; undefined when it has none. */
   secrets: (fn: string) => FunctionSecrets | undefined;
   clock: Clock;
+  /** Where calls take their concurrency slots: in memory unless a cluster shares them. */
+  slots?: ConcurrencySlots;
 }
 
 export class Invoker {
   readonly #o: InvokerOptions;
-  readonly #limiter = new ConcurrencyLimiter();
+  readonly #slots: ConcurrencySlots;
 
   constructor(options: InvokerOptions) {
     this.#o = options;
+    this.#slots = options.slots ?? new LocalSlots();
   }
 
   /** A synchronous invocation: resolves to the result as JSON text, or throws its error. */
@@ -78,6 +83,7 @@ export class Invoker {
         throw new WispError('NO_JSON_HANDLER', `function "${name}" version ${version.version} has no default function export${hint}`);
       }
     } catch (err) {
+      options.slot?.();
       return { ok: false, version: null, error: err as WispError, retriable: false, logs: [] };
     }
     return this.#run(version, options, (code, meta) => this.#o.pool.run({ kind: 'invoke', code, meta, input }, this.#runOptions(version, options)));
@@ -154,7 +160,12 @@ export class Invoker {
     options: CallOptions,
     task: (code: ReturnType<Registry['code']>, meta: InvocationMeta) => Promise<LoggedOutcome<T>>,
   ): Promise<RunReport<T>> {
-    const release = this.#limiter.acquire(version.name, version.config.concurrency);
+    let release = options.slot;
+    if (!release) {
+      const taken = this.#slots.take(version.name, version.config.concurrency, 1);
+      // Asked of the other nodes only in a cluster: alone, the hot path does not await.
+      release = (Array.isArray(taken) ? taken : await taken)[0];
+    }
     if (!release) {
       const error = new WispError('CONCURRENCY_LIMIT', `function "${version.name}" is already running ${version.config.concurrency} calls; retry later`);
       return { ok: false, version, error, retriable: true, logs: [] };
@@ -187,13 +198,21 @@ export class Invoker {
     return { ok: false, version, error, retriable: outcome.error.retriable !== false && outcome.phase !== 'result', logs: outcome.logs };
   }
 
-  /** Whether function `name` has a free concurrency slot now, beyond `reserved` spoken for. */
+  /**
+   * Whether function `name` may have a free concurrency slot, beyond `reserved` spoken for: this
+   * node's count, without asking the cluster's (reserve() does).
+   */
   hasCapacity(version: VersionRecord, reserved = 0): boolean {
-    return this.#limiter.count(version.name) + reserved < version.config.concurrency;
+    return this.#slots.count(version.name) + reserved < version.config.concurrency;
+  }
+
+  /** Takes up to `n` concurrency slots of the version's function, for calls made later with `slot`. */
+  async reserve(version: VersionRecord, n: number): Promise<Release[]> {
+    return this.#slots.take(version.name, version.config.concurrency, n);
   }
 
   get inFlight(): number {
-    return this.#limiter.total;
+    return this.#slots.total;
   }
 }
 

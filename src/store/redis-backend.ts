@@ -15,6 +15,7 @@ import { RedisInstanceStore } from './redis-instance-store.js';
 import { RedisInvocationStore } from './redis-invocation-store.js';
 import { RedisMembershipStore } from './redis-membership-store.js';
 import { RedisMessageBus } from './redis-message-bus.js';
+import { RedisSlotStore } from './redis-slot-store.js';
 import { RedisTriggerStore } from './redis-trigger-store.js';
 import type { Stores } from './stores.js';
 
@@ -79,7 +80,7 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     invocations: guarded(new RedisInvocationStore(redis, prefix)),
     triggers: guarded(new RedisTriggerStore(redis, prefix)),
     blobs: guarded(new RedisBlobStore(redis, prefix, join(dataDir, 'blob-cache'))),
-    cluster: { membership: guarded(new RedisMembershipStore(redis, prefix)), bus },
+    cluster: { membership: guarded(new RedisMembershipStore(redis, prefix)), bus, slots: guarded(new RedisSlotStore(redis, prefix)) },
     close: async () => {
       await bus.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -8,6 +8,7 @@ import type { InstanceStore } from './instance-store.js';
 import type { InvocationStore } from './invocation-store.js';
 import type { MembershipStore } from './membership-store.js';
 import type { MessageBus } from './message-bus.js';
+import type { SlotStore } from './slot-store.js';
 import type { TriggerStore } from './trigger-store.js';
 
 export interface Stores {
@@ -18,8 +19,11 @@ export interface Stores {
   readonly invocations: InvocationStore;
   readonly triggers: TriggerStore;
   readonly blobs: BlobStore;
-  /** Cluster membership and the bus between nodes: only a backend several nodes can share has them. */
-  readonly cluster: { readonly membership: MembershipStore; readonly bus: MessageBus } | null;
+  /**
+   * Cluster membership, the bus between nodes and the concurrency slots they share: only a
+   * backend several nodes can share has them.
+   */
+  readonly cluster: { readonly membership: MembershipStore; readonly bus: MessageBus; readonly slots: SlotStore } | null;
   /** After every user of the stores has stopped: releases what they share. */
   close(): Promise<void>;
 }
