@@ -188,6 +188,16 @@ export class Membership {
 
   async #rejoin(): Promise<void> {
     const waitMs = await this.#register();
+    // The lease runs from when the registration was sent. An answer that came late (the store
+    // was paused, and answered a backlog) may leave too little of it for the next renewal to
+    // land: taking work back now would only be cut off again. The next heartbeat registers anew.
+    if (this.#validUntil - performance.now() <= this.#o.heartbeatMs) {
+      this.#state = 'fenced';
+      this.#validUntil = 0;
+      clearTimeout(this.#fenceTimer);
+      this.#o.log(`node ${this.#o.nodeId}: the store answered its registration as incarnation ${this.#incarnation} too late to keep the lease; it registers again`);
+      return;
+    }
     this.#o.log(`node ${this.#o.nodeId} rejoined the cluster as incarnation ${this.#incarnation}`);
     for (const listener of this.#listeners) listener.joined?.(this.#incarnation, waitMs);
   }

@@ -137,7 +137,16 @@ export class GroupManager {
         .map((group) =>
           this.#mutex.run(group.name, async () => {
             const members = this.#members(group);
-            await this.#startAll(members, (outcomes) => this.#fail(group, members, `it did not come back after a restart: ${describeMemberFailure(outcomes)}`));
+            await this.#startAll(members, (outcomes) => {
+              // This node lost its cluster lease meanwhile: the group is not its to fail. It
+              // stays as stored, for whichever node takes its members (this one, after a rejoin).
+              if (outcomes.some((outcome) => outcome.code === 'NODE_FENCED')) {
+                this.#o.log(`group ${group.name} not started here: this node lost its cluster lease while its members started`);
+                this.#groups.delete(group.name);
+                return;
+              }
+              return this.#fail(group, members, `it did not come back after a restart: ${describeMemberFailure(outcomes)}`);
+            });
           }),
         ),
     );

@@ -77,6 +77,47 @@ t.test('a node that cannot reach the store fences itself at the end of its lease
   t.ok(a.membership.holdsLease());
 });
 
+t.test('a registration the store answers too late to keep its lease is not a rejoin: the node registers again', async (t) => {
+  const redis = await startRedis(t);
+  if (!redis) return;
+  const store = await membershipStore(t, redis.url, 'm5:');
+  // The next registration's answer arrives a whole lease after it was sent, as when a paused
+  // Redis answers its backlog.
+  let lateOnce = false;
+  const late = new Proxy(store, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function') return value;
+      if (key !== 'register') return value.bind(target);
+      return async (...args: unknown[]) => {
+        const answer: unknown = await value.apply(target, args);
+        if (lateOnce) {
+          lateOnce = false;
+          await new Promise((resolve) => setTimeout(resolve, TIMING.leaseMs));
+        }
+        return answer;
+      };
+    },
+  });
+  const logged: string[] = [];
+  const events = new EventEmitter();
+  const membership = new Membership({ ...TIMING, store: late, nodeId: 'a', report: () => REPORT, log: (message) => logged.push(message) });
+  membership.listen({ fenced: (why) => events.emit('fenced', why), joined: (incarnation) => events.emit('joined', incarnation, membership.holdsLease()) });
+  t.teardown(() => membership.close());
+  await membership.join();
+  const first = membership.incarnation;
+  const fenced = once(events, 'fenced');
+  redis.pause();
+  await fenced;
+  lateOnce = true;
+  const joined = once(events, 'joined');
+  redis.resume();
+  const [incarnation, holding] = await joined;
+  t.ok(holding, 'the node that says it rejoined holds its lease');
+  t.equal(incarnation, first + 2, 'the registration answered too late was not taken: the next one was');
+  t.ok(logged.some((line) => /too late to keep the lease/.test(line)), 'and it said why');
+});
+
 t.test('the reaper declares a node dead once its lease and the margin have passed, once', async (t) => {
   const redis = await startRedis(t);
   if (!redis) return;
