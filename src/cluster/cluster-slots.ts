@@ -1,7 +1,9 @@
 // A function's concurrency slots counted across the cluster: each call holds one slot in the
 // store (store/slot-store.ts) as well as one on this node. The node's own count comes first: a
 // node already at the limit refuses without asking the store. Held slots are renewed together
-// every third of a lease, and released in batches, so a release costs the caller nothing.
+// every third of a lease. A release is sent at once, without waiting for the answer: it is on
+// its way to the store before the call's reply is on its way to the client, so a client that
+// calls again (through any node) finds the slot free.
 //
 // When the store cannot be reached, a call runs under this node's count alone (logged once per
 // outage): the limit then holds per node until the store is back. A concurrency limit guards a
@@ -25,8 +27,6 @@ export class ClusterSlots implements ConcurrencySlots {
   readonly #local = new LocalSlots();
   /** Slots held in the store, by holder name. */
   readonly #held = new Map<string, HeldSlot>();
-  #released: HeldSlot[] = [];
-  #flushQueued = false;
   #renewTimer: Timer | undefined;
   #serial = 0;
   #unreachable = false;
@@ -64,8 +64,8 @@ export class ClusterSlots implements ConcurrencySlots {
       released = true;
       releaseLocal();
       this.#held.delete(slot.holder);
-      this.#released.push(slot);
-      this.#flushSoon();
+      // Not given back: the slot's lease runs out by itself, a little later.
+      this.#o.store.release([slot]).catch((err: unknown) => this.#lost(err));
     };
   }
 
@@ -81,18 +81,6 @@ export class ClusterSlots implements ConcurrencySlots {
   close(): void {
     this.#renewTimer?.cancel();
     this.#renewTimer = undefined;
-  }
-
-  #flushSoon(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    setImmediate(() => {
-      this.#flushQueued = false;
-      const slots = this.#released;
-      this.#released = [];
-      // Not given back: the slot's lease runs out by itself, a little later.
-      this.#o.store.release(slots).catch((err: unknown) => this.#lost(err));
-    });
   }
 
   #scheduleRenewal(): void {

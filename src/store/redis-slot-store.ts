@@ -57,10 +57,8 @@ export class RedisSlotStore implements SlotStore {
   }
 
   async release(slots: readonly HeldSlot[]): Promise<void> {
-    if (slots.length === 0) return;
-    const pipeline = this.#redis.pipeline();
-    for (const slot of slots) pipeline.zrem(this.#key(slot.key), slot.holder);
-    await pipeline.exec();
+    // One slot is one command, written to the connection at once (a pipeline would wait a turn).
+    await Promise.all(slots.map((slot) => this.#redis.zrem(this.#key(slot.key), slot.holder)));
   }
 
   #key(key: string): string {
