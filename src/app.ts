@@ -18,6 +18,9 @@ import type { Services } from './gateway/services.js';
 import { systemRoutes } from './gateway/system-routes.js';
 import { schemaController } from './gateway/validators.js';
 import { GroupManager } from './groups/group-manager.js';
+import { ClusterMemberHosts, type MemberOp } from './groups/cluster-member-hosts.js';
+import { runMemberOp } from './groups/group-ops.js';
+import { LocalMemberHosts } from './groups/member-hosts.js';
 import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
@@ -156,7 +159,23 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover() },
   });
   const instances = routing.router;
-  const groups: GroupManager = new GroupManager({ instances: host, resources, store: stores.groups, log, clock });
+  const localMembers = new LocalMemberHosts(cluster.nodeId, host, resources);
+  const clusterMembers = routing.peers ? new ClusterMemberHosts({ local: localMembers, cluster, peers: routing.peers, resources, log }) : null;
+  const groups: GroupManager = new GroupManager({
+    instances: host,
+    hosts: clusterMembers ?? localMembers,
+    store: stores.groups,
+    log,
+    clock,
+    ...(clusterMembers
+      ? { elsewhere: (record, detail) => clusterMembers.tellHome(record, detail), forward: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => clusterMembers.forward<T>(home, action, name) }
+      : {}),
+  });
+  clusterMembers?.watch(
+    () => groups.memberNodes(),
+    (dead) => groups.nodesDied(dead),
+  );
+  const memberOps = clusterMembers ? (op: MemberOp) => runMemberOp(op, clusterMembers, localMembers, groups) : null;
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
   // Each start is a new incarnation: its claims on attempts and slots are its own.
   const incarnation = `${cluster.nodeId}/${randomUUID()}`;
@@ -239,7 +258,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups, resources, triggers, metrics, cluster, sync, startRelay };
+  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */

@@ -19,7 +19,7 @@ export async function groupRoutes(app: FastifyInstance, { groups }: Services): P
     return reply.code(201).send(group);
   });
 
-  app.get('/v1/groups', async () => ({ groups: groups.list() }));
+  app.get('/v1/groups', async () => ({ groups: await groups.list() }));
   app.get<NameParams>('/v1/groups/:name', { schema: { params: nameParams } }, async (request) => groups.get(request.params.name));
 
   app.delete<NameParams>('/v1/groups/:name', { schema: { params: nameParams } }, async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { CacheSync } from '../cluster/cache-sync.js';
+import type { MemberOp } from '../groups/cluster-member-hosts.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { Config } from '../config.js';
 import type { GroupManager } from '../groups/group-manager.js';
@@ -31,6 +32,8 @@ export interface Services {
   host: InstanceManager;
   routing: InstanceRouting;
   groups: GroupManager;
+  /** What other nodes ask this one about group members (a cluster's; alone, null). */
+  memberOps: ((op: MemberOp) => Promise<unknown>) | null;
   resources: NodeResources;
   cluster: ClusterNode;
   sync: CacheSync;

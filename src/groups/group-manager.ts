@@ -1,16 +1,19 @@
 // Groups: sets of instances created, suspended, resumed and destroyed as one unit, sharing one
-// fate. Resources for every member are reserved before any starts (gang admission); a member that
-// cannot start undoes the whole group; a member that dies takes the group with it (or restarts it
-// as a whole, by policy). Each group's mutations run under its own mutex.
+// fate. Members are placed (packed or spread over a cluster's nodes), and each node reserves for
+// every member it takes before any starts (gang admission); a member, or a node, that cannot
+// start undoes the whole group; a member that dies (or its node) takes the group with it, or
+// restarts it as a whole, by policy. The node that created a group manages it (its home); the
+// others send it their members' deaths. Each group's mutations run under its own mutex.
 import { isoTime, type Clock } from '../common/clock.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import { view, type CreateInstanceRequest, type InstanceView } from '../instances/instance-record.js';
-import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
 import type { GroupStore } from '../store/group-store.js';
 import type { GroupPolicy, GroupRecord, InstanceRecord } from '../store/records.js';
-import { describeMemberFailure, type MemberOutcome } from './member-outcome.js';
+import type { MemberHosts } from './member-hosts.js';
+import { MemberFleet } from './member-fleet.js';
+import { describeMemberFailure, memberError, type MemberOutcome } from './member-outcome.js';
 
 export interface MemberSpec extends CreateInstanceRequest {
   function: string;
@@ -26,7 +29,12 @@ export type GroupView = Omit<GroupRecord, 'members' | 'createdAt' | 'updatedAt'>
 
 export interface GroupManagerOptions {
   instances: InstanceManager;
-  resources: NodeResources;
+  /** Where members run: this node alone, or the cluster's nodes. */
+  hosts: MemberHosts;
+  /** Tells a member's group home that it died, when the group is managed elsewhere (a cluster's). */
+  elsewhere?: (record: InstanceRecord, detail: string) => void;
+  /** Sends an operation on a group managed elsewhere to its home (a cluster's); alone, every group is here. */
+  forward?: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => Promise<T>;
   store: GroupStore;
   log: (message: string) => void;
   clock: Clock;
@@ -35,83 +43,137 @@ export interface GroupManagerOptions {
 export class GroupManager {
   readonly #o: GroupManagerOptions;
   readonly #groups = new Map<string, GroupRecord>();
+  /** The records of the members of the groups managed here, wherever the members run. */
+  readonly #records = new Map<string, InstanceRecord>();
   readonly #mutex = new KeyedMutex();
+  readonly #fleet: MemberFleet;
 
   constructor(options: GroupManagerOptions) {
     this.#o = options;
+    this.#fleet = new MemberFleet(options.hosts, options.clock, options.log);
     options.instances.onMemberExit((record, detail) => {
-      if (record.group !== null) {
-        this.#mutex.run(record.group, () => this.#memberDied(record, detail)).catch((err: unknown) => options.log(`group ${record.group}: cannot handle the death of member ${record.id}: ${String(err)}`));
-      }
+      if (record.group === null) return;
+      if (!this.#groups.has(record.group) && options.elsewhere) return options.elsewhere(record, detail);
+      this.memberDied(record.group, record.id, detail);
     });
+  }
+
+  /** A member of a group managed here died (here, on another node, or with its node). */
+  memberDied(group: string, id: string, detail: string): void {
+    this.#mutex.run(group, () => this.#memberDied(group, id, detail)).catch((err: unknown) => this.#o.log(`group ${group}: cannot handle the death of member ${id}: ${String(err)}`));
+  }
+
+  /** The nodes the members of the groups managed here run on. */
+  memberNodes(): string[] {
+    const running = [...this.#groups.values()].filter((group) => group.status === 'running');
+    return running.flatMap((group) => group.members.flatMap((id) => this.#records.get(id)?.node ?? []));
+  }
+
+  /** Nodes of the cluster died: each group managed here with a member on one of them lost that member. */
+  nodesDied(nodes: readonly string[]): void {
+    const dead = new Set(nodes);
+    for (const group of this.#groups.values()) {
+      const lost = group.members.map((id) => this.#records.get(id)).find((record) => record?.node && dead.has(record.node));
+      if (lost) this.memberDied(group.name, lost.id, `its node ${lost.node} died`);
+    }
   }
 
   create(request: CreateGroupRequest): Promise<GroupView> {
     return this.#mutex.run(request.name, async () => {
-      if (this.#groups.has(request.name)) throw new WispError('GROUP_EXISTS', `a group named "${request.name}" exists; delete it first or pick another name`);
+      if (this.#groups.has(request.name) || (this.#o.forward && (await this.#stored(request.name)))) {
+        throw new WispError('GROUP_EXISTS', `a group named "${request.name}" exists; delete it first or pick another name`);
+      }
       const now = this.#o.clock.now();
       const group: GroupRecord = {
         name: request.name,
         status: 'running',
         members: [],
-        policy: { onMemberFailure: request.policy?.onMemberFailure ?? 'fail', maxRestarts: request.policy?.maxRestarts ?? 0 },
+        policy: { onMemberFailure: request.policy?.onMemberFailure ?? 'fail', maxRestarts: request.policy?.maxRestarts ?? 0, placement: request.policy?.placement ?? 'pack' },
+        node: this.#o.hosts.self,
         restarts: 0,
         failure: null,
         generation: 0,
         createdAt: now,
         updatedAt: now,
       };
-      const members = this.#prepare(request);
-      await this.#startAll(members, (outcomes) => {
-        for (const m of members) this.#o.instances.forgetMember(m.id);
+      const members = await this.#prepare(request);
+      await this.#fleet.startAll(group, members, async (outcomes) => {
+        await this.#fleet.forget(members);
         throw new WispError('GROUP_CREATE_FAILED', `group "${request.name}" was not created: ${describeMemberFailure(outcomes)}; no member was kept`, { members: outcomes });
       });
       group.members = members.map((m) => m.id);
       await this.#o.store.save(group, members);
       this.#groups.set(group.name, group);
+      for (const m of members) this.#records.set(m.id, m);
       return this.#view(group);
     });
   }
 
-  get(name: string): GroupView {
-    return this.#view(this.#get(name));
+  async get(name: string): Promise<GroupView> {
+    if (this.#groups.has(name) || !this.#o.forward) return this.#view(this.#get(name));
+    return this.#o.forward<GroupView>(await this.#home(name), 'get', name);
   }
 
-  list(): GroupView[] {
-    return [...this.#groups.values()].map((group) => this.#view(group));
+  async list(): Promise<GroupView[]> {
+    if (!this.#o.forward) return [...this.#groups.values()].map((group) => this.#view(group));
+    // Every group of the cluster, each as its home sees it (or as stored, when it cannot answer).
+    return Promise.all(
+      (await this.#o.store.list()).map(async (stored) => {
+        const here = this.#groups.get(stored.name);
+        if (here) return this.#view(here);
+        try {
+          return await this.#o.forward!<GroupView>(stored.node ?? '', 'get', stored.name);
+        } catch {
+          return this.#view(stored, []);
+        }
+      }),
+    );
+  }
+
+  /** An operation its home got from another node: run here, never sent on. */
+  async answerHere(action: 'get' | 'suspend' | 'resume' | 'delete', name: string): Promise<unknown> {
+    this.#get(name);
+    if (action === 'get') return this.get(name);
+    if (action === 'delete') return this.delete(name).then(() => null);
+    return action === 'suspend' ? this.suspend(name) : this.resume(name);
   }
 
   /** Stops every member (a member stuck in a loop included: its thread is terminated). */
-  delete(name: string): Promise<void> {
+  async delete(name: string): Promise<void> {
+    if (!this.#groups.has(name) && this.#o.forward) return void (await this.#o.forward(await this.#home(name), 'delete', name));
     return this.#mutex.run(name, async () => {
       const group = this.#get(name);
-      await Promise.all(group.members.map((id) => this.#o.instances.stopMember(id)));
-      for (const id of group.members) this.#o.instances.forgetMember(id);
+      const members = this.#members(group);
+      await this.#fleet.stop(members);
+      await this.#fleet.forget(members);
       await this.#o.store.delete(name, group.members);
       this.#groups.delete(name);
+      for (const id of group.members) this.#records.delete(id);
     });
   }
 
   /** Checkpoints every member as one generation, then stops them; any failure changes nothing. */
-  suspend(name: string): Promise<GroupView> {
+  async suspend(name: string): Promise<GroupView> {
+    if (!this.#groups.has(name) && this.#o.forward) return this.#o.forward<GroupView>(await this.#home(name), 'suspend', name);
     return this.#mutex.run(name, async () => {
       const group = this.#get(name);
       if (group.status === 'suspended') return this.#view(group);
       if (group.status !== 'running') throw new WispError('GROUP_NOT_RUNNING', `group "${name}" is ${group.status}${group.failure ? ` (${group.failure})` : ''}; only a running group can be suspended`);
       await this.#checkpointAll(group, 'suspended');
-      await Promise.all(group.members.map((id) => this.#o.instances.stopMember(id)));
+      await this.#fleet.stop(this.#members(group));
       return this.#view(group);
     });
   }
 
-  /** Restores every member from the group's checkpoint, same ids, all or none. */
-  resume(name: string): Promise<GroupView> {
+  /** Restores every member from the group's checkpoint, same ids, all or none; in a cluster, placed again (it may land on other nodes). */
+  async resume(name: string): Promise<GroupView> {
+    if (!this.#groups.has(name) && this.#o.forward) return this.#o.forward<GroupView>(await this.#home(name), 'resume', name);
     return this.#mutex.run(name, async () => {
       const group = this.#get(name);
       if (group.status === 'running') return this.#view(group);
       if (group.status !== 'suspended') throw new WispError('GROUP_NOT_SUSPENDED', `group "${name}" is ${group.status}; only a suspended group can be resumed`);
       const members = this.#members(group);
-      await this.#startAll(members, (outcomes) => {
+      await this.#fleet.startAll(group, members, (outcomes) => {
         const short = outcomes.find((o) => o.code === 'INSUFFICIENT_RESOURCES');
         if (short) throw new WispError('INSUFFICIENT_RESOURCES', `group "${name}" stays suspended: ${short.detail}`, { shortfall: short.shortfall });
         throw new WispError('INSTANCE_INIT_FAILED', `group "${name}" stays suspended: ${describeMemberFailure(outcomes)}`, { members: outcomes });
@@ -129,6 +191,7 @@ export class GroupManager {
     for (const group of await this.#o.store.list()) {
       if (this.#groups.has(group.name) || !group.members.every((id) => this.#o.instances.holds(id))) continue;
       this.#groups.set(group.name, group);
+      for (const id of group.members) this.#records.set(id, this.#o.instances.memberRecord(id));
       found.push(group);
     }
     await Promise.all(
@@ -137,12 +200,12 @@ export class GroupManager {
         .map((group) =>
           this.#mutex.run(group.name, async () => {
             const members = this.#members(group);
-            await this.#startAll(members, (outcomes) => {
+            await this.#fleet.startAll(group, members, (outcomes) => {
               // This node lost its cluster lease meanwhile: the group is not its to fail. It
               // stays as stored, for whichever node takes its members (this one, after a rejoin).
               if (outcomes.some((outcome) => outcome.code === 'NODE_FENCED')) {
                 this.#o.log(`group ${group.name} not started here: this node lost its cluster lease while its members started`);
-                this.#groups.delete(group.name);
+                this.#forgetGroup(group);
                 return;
               }
               return this.#fail(group, members, `it did not come back after a restart: ${describeMemberFailure(outcomes)}`);
@@ -155,6 +218,7 @@ export class GroupManager {
   /** This node let go of its instances (it lost its cluster lease): its groups are forgotten here too, until it takes them back. */
   dropAll(): void {
     this.#groups.clear();
+    this.#records.clear();
   }
 
   /** Checkpoints each running group as one generation so it comes back on the next start. */
@@ -164,79 +228,64 @@ export class GroupManager {
         this.#mutex.run(group.name, async () => {
           if (group.status !== 'running') return;
           await this.#checkpointAll(group, 'running').catch((err: Error) => this.#o.log(`group ${group.name} not checkpointed at shutdown: ${err.message}`));
-          await Promise.all(group.members.map((id) => this.#o.instances.stopMember(id)));
+          await this.#fleet.stop(this.#members(group)).catch((err: Error) => this.#o.log(`group ${group.name}: not every member stopped at shutdown: ${err.message}`));
         }),
       ),
     );
   }
 
-  #prepare(request: CreateGroupRequest): InstanceRecord[] {
+  async #prepare(request: CreateGroupRequest): Promise<InstanceRecord[]> {
     const outcomes: MemberOutcome[] = [];
     const members: InstanceRecord[] = [];
     const names = new Set<string>();
-    request.instances.forEach((spec, index) => {
+    for (const [index, spec] of request.instances.entries()) {
       try {
         const { function: fn, ...instance } = spec;
         if (spec.name !== undefined && names.has(`${fn}/${spec.name}`)) throw new WispError('INVALID_REQUEST', `two members of the group are named "${spec.name}"`);
         if (spec.name !== undefined) names.add(`${fn}/${spec.name}`);
-        members.push(this.#o.instances.prepareMember(fn, instance, request.name));
+        members.push(await this.#o.instances.prepareMember(fn, instance, request.name));
         outcomes.push({ index, function: fn, result: 'ready' });
       } catch (err) {
         outcomes.push(memberError(index, spec.function, err));
       }
-    });
+    }
     if (outcomes.some((o) => o.result === 'failed')) {
       throw new WispError('GROUP_CREATE_FAILED', `group "${request.name}" was not created: ${describeMemberFailure(outcomes)}; nothing was started`, { members: outcomes });
     }
     return members;
   }
 
-  /**
-   * Reserves for every member at once, then starts them all concurrently. If any cannot start,
-   * the ones that did are stopped, every reservation is released, and `onFailure` is told why.
-   */
-  async #startAll(members: InstanceRecord[], onFailure: (outcomes: MemberOutcome[]) => void | Promise<void>): Promise<void> {
-    let reservations: Reservation[];
-    try {
-      reservations = this.#o.resources.reserveAll(members.map((m) => m.resources));
-    } catch (err) {
-      const shortage = memberError(-1, '(all members)', err);
-      return await onFailure(members.map((m, index) => ({ ...shortage, index, function: m.function })));
-    }
-    const started = await Promise.allSettled(members.map((m, i) => this.#o.instances.startMember(m, reservations[i]!)));
-    if (started.every((s) => s.status === 'fulfilled')) return;
-    await Promise.all(members.map((m) => this.#o.instances.stopMember(m.id)));
-    for (const r of reservations) r.release();
-    await onFailure(
-      started.map((s, index) =>
-        s.status === 'rejected' ? memberError(index, members[index]!.function, s.reason) : { index, function: members[index]!.function, result: 'stopped' as const },
-      ),
-    );
+  #forgetGroup(group: GroupRecord): void {
+    this.#groups.delete(group.name);
+    for (const id of group.members) this.#records.delete(id);
   }
 
   async #checkpointAll(group: GroupRecord, status: 'suspended' | 'running'): Promise<void> {
     const members = this.#members(group);
     // Every member's state is written before any record changes: a failure leaves the group as it was.
-    const checkpoints = await Promise.all(group.members.map((id) => this.#o.instances.checkpointMember(id)));
-    members.forEach((m, i) => Object.assign(m, checkpoints[i]));
+    await this.#fleet.checkpoint(members);
     group.generation++;
     await this.#setStatus(group, status, members);
   }
 
-  async #memberDied(record: InstanceRecord, detail: string): Promise<void> {
-    const group = this.#groups.get(record.group!);
-    if (!group || group.status !== 'running' || !group.members.includes(record.id)) return;
+  async #memberDied(name: string, id: string, detail: string): Promise<void> {
+    const group = this.#groups.get(name);
+    const record = this.#records.get(id);
+    if (!group || !record || group.status !== 'running' || !group.members.includes(id)) return;
     const members = this.#members(group);
     const why = `member ${record.id} (${record.function} ${record.class}) died: ${detail}`;
-    await Promise.all(group.members.map((id) => this.#o.instances.stopMember(id)));
+    await this.#fleet.stop(members);
     if (group.policy.onMemberFailure === 'restart' && group.restarts < group.policy.maxRestarts) {
-      group.restarts++;
+      // Counted once the restart is stored, with where the members run now: a reader that sees
+      // the count sees the members where they are.
+      const restarts = group.restarts + 1;
       let failed = false;
-      await this.#startAll(members, (outcomes) => {
+      await this.#fleet.startAll(group, members, (outcomes) => {
         failed = true;
+        group.restarts = restarts;
         return this.#fail(group, members, `${why}; the restart failed: ${describeMemberFailure(outcomes)}`);
       });
-      if (!failed) await this.#setStatus(group, 'running', members);
+      if (!failed) await this.#setStatus(group, 'running', members, { restarts });
       return;
     }
     await this.#fail(group, members, why);
@@ -249,21 +298,36 @@ export class GroupManager {
     await this.#setStatus(group, 'failed', members);
   }
 
-  async #setStatus(group: GroupRecord, status: GroupRecord['status'], members: InstanceRecord[]): Promise<void> {
+  /** Stores the group with its new status (and `changes`), then shows it: a reader never sees what is not stored yet. */
+  async #setStatus(group: GroupRecord, status: GroupRecord['status'], members: InstanceRecord[], changes: Partial<GroupRecord> = {}): Promise<void> {
     const now = this.#o.clock.now();
-    group.status = status;
-    group.updatedAt = now;
+    const next = { ...changes, status, updatedAt: now };
     if (status !== 'failed') for (const m of members) Object.assign(m, { status, updatedAt: now });
-    await this.#o.store.save(group, members);
+    await this.#o.store.save({ ...group, ...next }, members);
+    Object.assign(group, next);
   }
 
   #members(group: GroupRecord): InstanceRecord[] {
-    return group.members.map((id) => this.#o.instances.memberRecord(id));
+    return group.members.map((id) => this.#records.get(id) ?? this.#o.instances.memberRecord(id));
   }
 
-  #view(group: GroupRecord): GroupView {
+  #view(group: GroupRecord, members: InstanceRecord[] = this.#members(group)): GroupView {
     const { members: _members, createdAt, updatedAt, ...rest } = group;
-    return { ...rest, createdAt: isoTime(createdAt), updatedAt: isoTime(updatedAt), instances: this.#members(group).map(view) };
+    return { ...rest, createdAt: isoTime(createdAt), updatedAt: isoTime(updatedAt), instances: members.map(view) };
+  }
+
+  async #stored(name: string): Promise<GroupRecord | undefined> {
+    return (await this.#o.store.list()).find((group) => group.name === name);
+  }
+
+  /** The node that manages a group kept elsewhere in the cluster. */
+  async #home(name: string): Promise<string> {
+    const group = await this.#stored(name);
+    if (!group) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
+    if (!group.node || group.node === this.#o.hosts.self) {
+      throw new WispError('INSTANCE_UNAVAILABLE', `group "${name}" is managed by this node, which does not run it just now (it is rejoining the cluster); try again in a moment`, { retryAfterSeconds: 1 });
+    }
+    return group.node;
   }
 
   #get(name: string): GroupRecord {
@@ -271,11 +335,4 @@ export class GroupManager {
     if (!group) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
     return group;
   }
-}
-
-function memberError(index: number, fn: string, err: unknown): MemberOutcome {
-  if (err instanceof WispError) {
-    return { index, function: fn, result: 'failed', code: err.code, detail: err.message, ...(err.extensions.shortfall ? { shortfall: err.extensions.shortfall } : {}) };
-  }
-  return { index, function: fn, result: 'failed', code: 'INTERNAL_ERROR', detail: String(err) };
 }

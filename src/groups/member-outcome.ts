@@ -1,5 +1,6 @@
 // What happened to each member of a group operation that did not go through, as the problem
 // document's `members` list shows it.
+import { WispError } from '../errors.js';
 
 export interface MemberOutcome {
   /** The member's position in the create request. */
@@ -19,4 +20,12 @@ export function describeMemberFailure(outcomes: MemberOutcome[]): string {
   if (!first) return 'no member failed';
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more; see members)` : '';
   return `member ${first.index} (${first.function}) failed: ${first.code}: ${first.detail}${more}`;
+}
+
+/** A member's failure as its outcome: the error's code and message, and any shortfall. */
+export function memberError(index: number, fn: string, err: unknown): MemberOutcome {
+  if (err instanceof WispError) {
+    return { index, function: fn, result: 'failed', code: err.code, detail: err.message, ...(err.extensions.shortfall ? { shortfall: err.extensions.shortfall } : {}) };
+  }
+  return { index, function: fn, result: 'failed', code: 'INTERNAL_ERROR', detail: String(err) };
 }

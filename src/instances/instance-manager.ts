@@ -271,11 +271,12 @@ export class InstanceManager {
   }
 
   /** The record a member would have; throws if its function, class or name is not available. */
-  prepareMember(fn: string, request: CreateInstanceRequest, group: string): InstanceRecord {
+  async prepareMember(fn: string, request: CreateInstanceRequest, group: string): Promise<InstanceRecord> {
     if (request.name !== undefined && this.#live.idNamed(fn, request.name) !== undefined) {
       throw new WispError('INVALID_REQUEST', `function "${fn}" already has an instance named "${request.name}"`);
     }
-    return { ...newInstanceRecord(this.#o.registry.resolve(fn), request, this.#o.defaults, this.#o.clock.now(), this.#o.nodeId), group };
+    // Fresh: in a cluster the function may have been deployed through another node a moment ago.
+    return { ...newInstanceRecord(await this.#o.registry.resolveFresh(fn), request, this.#o.defaults, this.#o.clock.now(), this.#o.nodeId), group };
   }
 
   /** Starts a member on a reservation made for it (from its checkpoint if it has one). */

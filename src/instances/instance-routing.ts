@@ -12,6 +12,8 @@ import { InstanceRouter } from './instance-router.js';
 
 export interface InstanceRouting {
   router: InstanceRouter;
+  /** The other nodes (a cluster's); null alone. */
+  peers: Peers | null;
   /** Brings back this node's instances at the start, and (in a cluster) those nobody owns. */
   recover(waitMs: number): Promise<void>;
   close(): Promise<void>;
@@ -33,13 +35,14 @@ export interface InstanceRoutingOptions {
 export function instanceRouting(o: InstanceRoutingOptions): InstanceRouting {
   const { cluster, stores, host } = o;
   if (stores.cluster === null) {
-    return { router: new InstanceRouter(host, stores.instances, null), recover: () => host.recover(), close: async () => undefined };
+    return { router: new InstanceRouter(host, stores.instances, null), peers: null, recover: () => host.recover(), close: async () => undefined };
   }
   const peers = new Peers(stores.cluster.membership, () => cluster.secret());
   const instancePeers = new ClusterInstancePeers({ ...o, self: cluster.nodeId, peers, holdsLease: () => cluster.holdsLease() });
   const failover = new InstanceFailover({ cluster, peers, host, store: stores.instances, resources: o.resources, log: o.log, droppedAll: () => o.groups.droppedAll(), tookBack: () => o.groups.tookBack() });
   return {
     router: new InstanceRouter(host, stores.instances, instancePeers),
+    peers,
     recover: async (waitMs) => {
       // An earlier incarnation of this node that may still be answering keeps its instances
       // until its lease ends: taken back in the background then (its groups start after).

@@ -98,6 +98,8 @@ export type GroupStatus = 'running' | 'suspended' | 'failed';
 export interface GroupPolicy {
   onMemberFailure: 'fail' | 'restart';
   maxRestarts: number;
+  /** How members spread over a cluster's nodes: as few nodes as they fit on, or evenly; absent in records from before it (pack). */
+  placement?: 'pack' | 'spread';
 }
 
 export interface GroupRecord {
@@ -110,6 +112,8 @@ export interface GroupRecord {
   failure: string | null;
   /** Counts group checkpoints; every member's checkpoint belongs to the same one. */
   generation: number;
+  /** The node that manages the group (its home: the one that created it); absent in records from before cluster mode. */
+  node?: string;
   createdAt: number;
   updatedAt: number;
 }
