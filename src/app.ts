@@ -156,7 +156,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
     defaultTimeoutMs: config.functions.defaultTimeoutMs,
     log,
-    groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover() },
+    groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover(), adoptOrphans: (active) => groups.adoptOrphans(active) },
   });
   const instances = routing.router;
   const localMembers = new LocalMemberHosts(cluster.nodeId, host, resources);
@@ -168,7 +168,11 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     log,
     clock,
     ...(clusterMembers
-      ? { elsewhere: (record, detail) => clusterMembers.tellHome(record, detail), forward: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => clusterMembers.forward<T>(home, action, name) }
+      ? {
+          elsewhere: (record, detail) => clusterMembers.tellHome(record, detail),
+          loadMember: (id: string) => stores.instances.get(id),
+          forward: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => clusterMembers.forward<T>(home, action, name),
+        }
       : {}),
   });
   clusterMembers?.watch(

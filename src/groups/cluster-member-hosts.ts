@@ -7,7 +7,7 @@
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { placeGroup, type GroupPlacementPolicy } from '../cluster/group-placement.js';
 import { describeShortfalls, type PlacementCandidate } from '../cluster/placement.js';
-import type { Peers } from '../cluster/peers.js';
+import { PeerNoAnswer, PeerUnreachable, type Peers } from '../cluster/peers.js';
 import { WispError } from '../errors.js';
 import { INSTANCE_OPS_PATH } from '../instances/instance-peers.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
@@ -130,6 +130,16 @@ export class ClusterMemberHosts implements MemberHosts {
   }
 
   async #send<T>(node: string, op: MemberOp, timeoutMs: number): Promise<T> {
-    return this.#o.peers.post<T>(node, INSTANCE_OPS_PATH, op, timeoutMs);
+    try {
+      return await this.#o.peers.post<T>(node, INSTANCE_OPS_PATH, op, timeoutMs);
+    } catch (err) {
+      if (err instanceof PeerUnreachable) {
+        throw new WispError('INSTANCE_UNAVAILABLE', `node ${node}, which manages or runs members of this group, cannot be reached (${err.message}); once it is declared dead, a live node takes its part`, { retryAfterSeconds: 1, sent: false });
+      }
+      if (err instanceof PeerNoAnswer) {
+        throw new WispError('INSTANCE_UNAVAILABLE', `the request was sent to node ${node}, which did not answer (${err.message}); it may have been done there`, { retryAfterSeconds: 1, sent: true });
+      }
+      throw err;
+    }
   }
 }

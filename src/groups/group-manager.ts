@@ -33,6 +33,8 @@ export interface GroupManagerOptions {
   hosts: MemberHosts;
   /** Tells a member's group home that it died, when the group is managed elsewhere (a cluster's). */
   elsewhere?: (record: InstanceRecord, detail: string) => void;
+  /** A member's record as stored, for a group taken over from a dead home (a cluster's). */
+  loadMember?: (id: string) => Promise<InstanceRecord | null>;
   /** Sends an operation on a group managed elsewhere to its home (a cluster's); alone, every group is here. */
   forward?: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => Promise<T>;
   store: GroupStore;
@@ -61,6 +63,50 @@ export class GroupManager {
   /** A member of a group managed here died (here, on another node, or with its node). */
   memberDied(group: string, id: string, detail: string): void {
     this.#mutex.run(group, () => this.#memberDied(group, id, detail)).catch((err: unknown) => this.#o.log(`group ${group}: cannot handle the death of member ${id}: ${String(err)}`));
+  }
+
+  /**
+   * Takes over the groups whose home is not one of the `active` nodes (it died): this node
+   * claims each (one claimer wins) and manages it from then on. A running group that had a
+   * member on a dead node lost that member: it fails, or restarts on live nodes, by its policy.
+   */
+  async adoptOrphans(active: ReadonlySet<string>): Promise<void> {
+    if (!this.#o.loadMember) return;
+    for (const stored of await this.#o.store.list()) {
+      if (!stored.node || active.has(stored.node) || this.#groups.has(stored.name)) continue;
+      await this.#mutex.run(stored.name, () => this.#adopt(stored.name, stored.node!, active));
+    }
+  }
+
+  /**
+   * A group this node is the home of, found again after a restart or a rejoin, with members on
+   * other nodes: managed from here again. A member that ran here did not survive this node's
+   * absence: the group fails, or restarts, by its policy.
+   */
+  async #manageAgain(group: GroupRecord): Promise<void> {
+    const members = await Promise.all(group.members.map((id) => this.#o.loadMember!(id)));
+    const found = members.filter((m): m is InstanceRecord => m !== null);
+    this.#groups.set(group.name, group);
+    for (const m of found) this.#records.set(m.id, m);
+    if (group.status !== 'running') return;
+    if (found.length < members.length) return this.#fail(group, found, 'some of its members\' records are gone');
+    // Its threads here ended with this node's start (or its fence): none of its members here runs.
+    const lost = found.find((m) => m.node === this.#o.hosts.self);
+    if (lost) await this.#memberDied(group.name, lost.id, `its node ${lost.node} restarted`);
+  }
+
+  async #adopt(name: string, formerHome: string, active: ReadonlySet<string>): Promise<void> {
+    const group = await this.#o.store.claimHome(name, formerHome, this.#o.hosts.self);
+    if (!group) return;
+    const members = await Promise.all(group.members.map((id) => this.#o.loadMember!(id)));
+    this.#groups.set(name, group);
+    members.forEach((m, i) => m && this.#records.set(group.members[i]!, m));
+    this.#o.log(`group ${name}: its home, node ${formerHome}, died; node ${this.#o.hosts.self} manages it now`);
+    if (group.status !== 'running') return;
+    const found = members.filter((m): m is InstanceRecord => m !== null);
+    if (found.length < members.length) return this.#fail(group, found, `its home node ${formerHome} died, and some of its members' records are gone`);
+    const lost = found.find((m) => !m.node || !active.has(m.node));
+    if (lost) await this.#memberDied(name, lost.id, `its node ${lost.node} died`);
   }
 
   /** The nodes the members of the groups managed here run on. */
@@ -111,7 +157,16 @@ export class GroupManager {
 
   async get(name: string): Promise<GroupView> {
     if (this.#groups.has(name) || !this.#o.forward) return this.#view(this.#get(name));
-    return this.#o.forward<GroupView>(await this.#home(name), 'get', name);
+    try {
+      return await this.#o.forward<GroupView>(await this.#home(name), 'get', name);
+    } catch (err) {
+      // Its home cannot answer (it died, and no node has taken the group over yet): as stored.
+      if (!(err instanceof WispError && err.code === 'INSTANCE_UNAVAILABLE')) throw err;
+      const stored = await this.#stored(name);
+      if (!stored) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
+      const members = this.#o.loadMember ? await Promise.all(stored.members.map((id) => this.#o.loadMember!(id))) : [];
+      return this.#view(stored, members.filter((m): m is InstanceRecord => m !== null));
+    }
   }
 
   async list(): Promise<GroupView[]> {
@@ -188,8 +243,15 @@ export class GroupManager {
     // A group whose members this node does not hold is another node's (in a cluster): not started
     // here. One already known here runs already.
     const found: GroupRecord[] = [];
+    const self = this.#o.hosts.self;
     for (const group of await this.#o.store.list()) {
-      if (this.#groups.has(group.name) || !group.members.every((id) => this.#o.instances.holds(id))) continue;
+      // Managed by another node (it took the group over while this one was away).
+      if (this.#groups.has(group.name) || (group.node !== undefined && group.node !== self)) continue;
+      if (!group.members.every((id) => this.#o.instances.holds(id))) {
+        // This node is its home, and some members run on other nodes: it manages them again.
+        if (group.node === self && this.#o.loadMember) await this.#mutex.run(group.name, () => this.#manageAgain(group));
+        continue;
+      }
       this.#groups.set(group.name, group);
       for (const id of group.members) this.#records.set(id, this.#o.instances.memberRecord(id));
       found.push(group);

@@ -3,8 +3,8 @@
 // instance whose owner is not an active node (it died, it left, or nobody ever claimed it) is
 // placed on a live node, which claims it with a new epoch and restores it from its last
 // checkpoint. A claim is a compare-and-set on the epoch, so a sweep racing another (or the old
-// owner coming back) starts each instance once. Group members move with their group (issue 17),
-// not here.
+// owner coming back) starts each instance once. Group members move with their group: a group
+// whose home died is taken over here (groups/group-manager.ts), and its home moves its members.
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { placeInstance } from '../cluster/placement.js';
 import type { Peers } from '../cluster/peers.js';
@@ -25,6 +25,8 @@ export interface InstanceFailoverOptions {
   droppedAll?: () => void;
   /** After this node took back its instances (a rejoin, a delayed start): its groups start again. */
   tookBack?: () => Promise<void>;
+  /** In a sweep: groups whose home is not one of the `active` nodes are taken over. */
+  adoptGroups?: (active: ReadonlySet<string>) => Promise<void>;
 }
 
 /** How many instances one sweep starts at once. */
@@ -67,7 +69,7 @@ export class InstanceFailover {
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
     const self = this.#o.cluster.nodeId;
     await this.#o.host.recover((record) => record.node === self).catch((err: unknown) => this.#o.log(`cannot take back this node's instances: ${String(err)}`));
-    await this.#o.tookBack?.();
+    await this.#o.tookBack?.().catch((err: unknown) => this.#o.log(`cannot take back this node's groups: ${String(err)}`));
   }
 
   /** Starts any standalone instance this node owns and does not run (group members start with their group). */
@@ -99,6 +101,7 @@ export class InstanceFailover {
     if (!this.#o.cluster.holdsLease()) return;
     const { nodes, placeable } = await this.#o.peers.nodes();
     const active = new Set(nodes.filter((node) => node.state === 'active').map((node) => node.id));
+    await this.#o.adoptGroups?.(active).catch((err: unknown) => this.#o.log(`cannot take over the groups of dead nodes: ${String(err)}`));
     const orphans = (await this.#o.store.list()).filter((record) => record.group === null && !(record.node && active.has(record.node)));
     if (orphans.length === 0) return;
     const self = this.#o.cluster.nodeId;

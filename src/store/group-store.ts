@@ -1,3 +1,4 @@
+import { WispError } from '../errors.js';
 import type { SqliteDatabase } from './database.js';
 import { prepareInstanceSave } from './instance-store.js';
 import type { GroupRecord, InstanceRecord } from './records.js';
@@ -13,19 +14,31 @@ export interface GroupStore {
   delete(name: string, memberIds: string[]): Promise<void>;
   /** In the order they were created. */
   list(): Promise<GroupRecord[]>;
+  /**
+   * Makes `to` the group's home (the node that manages it) if `from` still is (a compare-and-set:
+   * of nodes taking over one group, one wins); yields the group as now stored, or undefined. A
+   * save by a node that is no longer the home is refused from then on (STALE_OWNER).
+   */
+  claimHome(name: string, from: string, to: string): Promise<GroupRecord | undefined>;
 }
 
 export class SqliteGroupStore implements GroupStore {
   readonly #save;
   readonly #delete;
   readonly #list;
+  readonly #get;
+  readonly #setRecord;
 
   constructor(db: SqliteDatabase) {
     const saveGroup = db.prepare('INSERT INTO groups (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record');
     const saveMember = prepareInstanceSave(db);
     const deleteGroup = db.prepare('DELETE FROM groups WHERE name = ?');
     const deleteMember = db.prepare('DELETE FROM instances WHERE id = ?');
+    const getGroup = db.prepare('SELECT record FROM groups WHERE name = ?');
     this.#save = db.transaction((group: GroupRecord, members: InstanceRecord[]) => {
+      const stored = getGroup.get(group.name) as { record: string } | undefined;
+      const home = stored ? (JSON.parse(stored.record) as GroupRecord).node : undefined;
+      if (home && home !== group.node) throw new WispError('STALE_OWNER', `group "${group.name}" is managed by another node now; this node's write was refused`);
       saveGroup.run(group.name, JSON.stringify(group));
       for (const member of members) saveMember(member);
     });
@@ -34,6 +47,8 @@ export class SqliteGroupStore implements GroupStore {
       for (const id of memberIds) deleteMember.run(id);
     });
     this.#list = db.prepare('SELECT record FROM groups ORDER BY rowid');
+    this.#get = getGroup;
+    this.#setRecord = saveGroup;
   }
 
   async save(group: GroupRecord, members: InstanceRecord[]): Promise<void> {
@@ -46,5 +61,16 @@ export class SqliteGroupStore implements GroupStore {
 
   async list(): Promise<GroupRecord[]> {
     return (this.#list.all() as { record: string }[]).map((row) => JSON.parse(row.record) as GroupRecord);
+  }
+
+  // One process owns an embedded store: a claim needs no script, only the check.
+  async claimHome(name: string, from: string, to: string): Promise<GroupRecord | undefined> {
+    const row = this.#get.get(name) as { record: string } | undefined;
+    if (!row) return undefined;
+    const group = JSON.parse(row.record) as GroupRecord;
+    if ((group.node ?? '') !== from) return undefined;
+    group.node = to;
+    this.#setRecord.run(name, JSON.stringify(group));
+    return group;
   }
 }

@@ -1,23 +1,53 @@
-// Groups in Redis: a hash under `group:NAME` (`record`, the JSON), ordered by creation in
-// `groups`. A group and its members are written, or deleted, by one script: all or nothing.
+// Groups in Redis: a hash under `group:NAME` (`record`, the JSON, and `home`, the node that
+// manages it, which a claim changes without touching the JSON and a read lays over it), ordered
+// by creation in `groups`. A group and its members are written, or deleted, by one script: all
+// or nothing; a write from a node that is no longer the group's home is refused.
 import type { Redis } from 'ioredis';
 import type { GroupStore } from './group-store.js';
 import type { GroupRecord, InstanceRecord } from './records.js';
 import { INSTANCE_ARGC, instanceArgs, WRITE_INSTANCE } from './redis-instance-store.js';
-import { RECORDS_IN_ORDER } from './redis-records-in-order.js';
+import { WispError } from '../errors.js';
 
-// ARGV: name, record, then per member its INSTANCE_ARGC instance arguments.
+// ARGV: name, record, home ('' for none), then per member its INSTANCE_ARGC instance arguments.
+// 0 when the group's home is another node.
 const SAVE = `${WRITE_INSTANCE}
-for o = 3, #ARGV, ${INSTANCE_ARGC} do
+local stored = redis.call('HGET', p .. 'group:' .. ARGV[1], 'home')
+if stored and stored ~= '' and stored ~= ARGV[3] then return 0 end
+for o = 4, #ARGV, ${INSTANCE_ARGC} do
   if not nameFree(o) then return redis.error_reply('member name ' .. ARGV[o + 2] .. ' of ' .. ARGV[o + 1] .. ' belongs to another instance') end
 end
 local key = p .. 'group:' .. ARGV[1]
 if redis.call('EXISTS', key) == 0 then
   redis.call('ZADD', p .. 'groups', redis.call('INCR', p .. 'groups:seq'), ARGV[1])
 end
-redis.call('HSET', key, 'record', ARGV[2])
-for o = 3, #ARGV, ${INSTANCE_ARGC} do writeInstance(o) end
+redis.call('HSET', key, 'record', ARGV[2], 'home', ARGV[3])
+for o = 4, #ARGV, ${INSTANCE_ARGC} do writeInstance(o) end
 return 1`;
+
+// KEYS[1]: prefix. ARGV: name, the home expected, the new home. The record and home, or false.
+const CLAIM_HOME = `
+local key = KEYS[1] .. 'group:' .. ARGV[1]
+local fields = redis.call('HMGET', key, 'record', 'home')
+if not fields[1] then return false end
+if (fields[2] or '') ~= ARGV[2] then return false end
+redis.call('HSET', key, 'home', ARGV[3])
+return {fields[1], ARGV[3]}`;
+
+// KEYS[1]: prefix. Every group's record and home, in creation order.
+const LIST = `
+local out = {}
+for _, name in ipairs(redis.call('ZRANGE', KEYS[1] .. 'groups', 0, -1)) do
+  local fields = redis.call('HMGET', KEYS[1] .. 'group:' .. name, 'record', 'home')
+  if fields[1] then out[#out + 1] = {fields[1], fields[2] or ''} end
+end
+return out`;
+
+/** The record with its stored home laid over it (a claim sets only that). */
+function withHome(json: string, home: string): GroupRecord {
+  const group = JSON.parse(json) as GroupRecord;
+  if (home !== '') group.node = home;
+  return group;
+}
 
 // ARGV: name, then the member ids.
 const DELETE = `${WRITE_INSTANCE}
@@ -37,7 +67,13 @@ export class RedisGroupStore implements GroupStore {
   }
 
   async save(group: GroupRecord, members: InstanceRecord[]): Promise<void> {
-    await this.#redis.eval(SAVE, 1, this.#prefix, group.name, JSON.stringify(group), ...members.flatMap(instanceArgs));
+    const saved = await this.#redis.eval(SAVE, 1, this.#prefix, group.name, JSON.stringify(group), group.node ?? '', ...members.flatMap(instanceArgs));
+    if (saved !== 1) throw new WispError('STALE_OWNER', `group "${group.name}" is managed by another node now; this node's write was refused`);
+  }
+
+  async claimHome(name: string, from: string, to: string): Promise<GroupRecord | undefined> {
+    const fields = (await this.#redis.eval(CLAIM_HOME, 1, this.#prefix, name, from, to)) as [string, string] | null;
+    return fields ? withHome(...fields) : undefined;
   }
 
   async delete(name: string, memberIds: string[]): Promise<void> {
@@ -45,7 +81,7 @@ export class RedisGroupStore implements GroupStore {
   }
 
   async list(): Promise<GroupRecord[]> {
-    const texts = (await this.#redis.eval(RECORDS_IN_ORDER, 1, this.#prefix, 'groups', 'group:')) as string[];
-    return texts.map((text) => JSON.parse(text) as GroupRecord);
+    const rows = (await this.#redis.eval(LIST, 1, this.#prefix)) as [string, string][];
+    return rows.map(([json, home]) => withHome(json, home));
   }
 }

@@ -1,7 +1,8 @@
 // Groups across the nodes of a cluster, on real processes and a real redis-server: members are
 // spread (or packed) over the nodes, each member callable through any node; the group is read
 // and managed through any node (its home answers); a node's death fails the whole group, or
-// restarts it from its last checkpoint generation on the live nodes; allocation on every node
+// restarts it from its last checkpoint generation on the live nodes, also when the node that
+// died was the one managing it; allocation on every node
 // is back to what it was afterwards; concurrent creates beyond the cluster's capacity never take
 // more than a node has, nor leave a reservation behind.
 import t from 'tap';
@@ -93,6 +94,39 @@ t.test('with onMemberFailure restart, a node death restarts the group from its l
   for (const id of ids) {
     t.equal((await send(live(cluster)[0]!.url, 'POST', `/v1/instances/${id}/methods/get`, [])).json, 5, `member ${id} came back with its checkpointed state`);
   }
+});
+
+t.test('a group packed on its home: the home’s death is taken over by a live node, which fails it, or restarts it elsewhere', async (t) => {
+  const cluster = await startCluster(t, 3, { config: NODE });
+  if (!cluster) return;
+  const [a, b, c] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', COUNTER)).status, 201);
+  const two = () => [0, 1].map(() => ({ function: 'counter', resources: { cpu: 200, memory: 64 } }));
+  const doomed = await send(a.url, 'POST', '/v1/groups', { name: 'doomed', instances: two() });
+  const phoenix = await send(a.url, 'POST', '/v1/groups', { name: 'phoenix', instances: two(), policy: { onMemberFailure: 'restart', maxRestarts: 1 } });
+  t.same([doomed.status, phoenix.status], [201, 201]);
+  t.same(perNode([...doomed.json.instances, ...phoenix.json.instances]), { 'node-1': 4 }, 'packed: every member on node-1, their home');
+  const ids = (phoenix.json.instances as Member[]).map((m) => m.id);
+  for (const id of ids) t.equal((await send(b.url, 'POST', `/v1/instances/${id}/methods/add`, [7])).json, 7);
+  t.equal((await send(c.url, 'POST', '/v1/groups/phoenix/suspend')).json.generation, 1);
+  t.equal((await send(c.url, 'POST', '/v1/groups/phoenix/resume')).json.status, 'running');
+
+  a.process.child.kill('SIGKILL');
+  const failed = await until(async () => {
+    const group = await send(b.url, 'GET', '/v1/groups/doomed');
+    return group.json.status === 'failed' ? group.json : undefined;
+  }, 100);
+  t.match(failed.failure, /node-1 died/);
+  t.not(failed.node, 'node-1', `managed by ${failed.node} now`);
+  const restarted = await until(async () => {
+    const group = await send(c.url, 'GET', '/v1/groups/phoenix');
+    return group.json.status === 'running' && group.json.restarts === 1 ? group.json : undefined;
+  }, 100);
+  t.notOk((restarted.instances as Member[]).some((m) => m.node === 'node-1'), 'restarted on the live nodes');
+  for (const id of ids) t.equal((await send(b.url, 'POST', `/v1/instances/${id}/methods/get`, [])).json, 7, `member ${id} has its checkpointed state`);
+  t.equal((await send(c.url, 'DELETE', '/v1/groups/doomed')).status, 204, 'a taken-over group is deleted through any node');
+  t.equal((await send(b.url, 'DELETE', '/v1/groups/phoenix')).status, 204);
+  t.same(await allocatedCpu([b, c]), { 'node-2': 0, 'node-3': 0 }, 'and nothing stays reserved');
 });
 
 t.test('concurrent group creates beyond the cluster’s capacity never take more than a node has, nor leave a reservation behind', async (t) => {

@@ -138,6 +138,24 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     t.same(await instances.list(), [loner], 'the members went with it');
   });
 
+  t.test('a group changes home by compare-and-set; a write from the home it had is refused after', async (t) => {
+    const { groups } = await make();
+    const members = [instance('alpha', null, 'homed')];
+    const g = { ...group('homed', members), node: 'node-a' };
+    await groups.save(g, members);
+    t.equal(await groups.claimHome('homed', 'node-b', 'node-c'), undefined, 'not taken from a node that is not its home');
+    t.equal(await groups.claimHome('nothing', 'node-a', 'node-c'), undefined, 'nor is a group that does not exist');
+    const claims = await Promise.all([groups.claimHome('homed', 'node-a', 'node-b'), groups.claimHome('homed', 'node-a', 'node-c')]);
+    const won = claims.filter((claim) => claim !== undefined);
+    t.equal(won.length, 1, 'of two claims from the same home, one wins');
+    const home = won[0]!.node!;
+    t.same((await groups.list()).map((stored) => stored.node), [home], 'and the list shows the new home');
+    await groups.save({ ...g, node: home, generation: 1 }, members);
+    t.equal((await groups.list())[0]!.generation, 1, 'the new home writes');
+    await t.rejects(groups.save({ ...g, node: 'node-a', generation: 2 }, members), { code: 'STALE_OWNER' }, 'the former home does not');
+    t.equal((await groups.list())[0]!.generation, 1, 'and nothing of its write is stored');
+  });
+
   t.test('a group write that cannot be stored whole stores nothing', async (t) => {
     const { instances, groups } = await make();
     const holder = instance('beta', 'taken');
