@@ -8,8 +8,9 @@
 //  3. failover: SIGKILL of an instance's owner, 20 times (BENCH_KILLS), until a call through
 //     another node is answered by the new owner; p50, p99, max. Default cluster timings
 //     (heartbeat 1 s, lease 4 s, margin 2 s) unless BENCH_FAST_FAILOVER=1;
-//  4. asynchronous invocations on 1, 2 and 3 nodes against the embedded node (cluster-async.mjs).
-// BENCH_CLUSTER_ONLY=4 runs only that part.
+//  4. asynchronous invocations on 1, 2 and 3 nodes against the embedded node (cluster-async.mjs);
+//  5. a group of 60 created and destroyed across 3 nodes against one node (cluster-groups.mjs).
+// BENCH_CLUSTER_ONLY=4 (or 5) runs only that part.
 // Settings: BENCH_DURATION (s per wrk run, default 10), BENCH_ROUNDS (3). Needs wrk and redis-server.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { api, ensureWrk, median, root, rounds } from './lib.mjs';
 import { wrkAt } from './wrk-parallel.mjs';
 import { clusterAsync } from './cluster-async.mjs';
+import { clusterGroups } from './cluster-groups.mjs';
 
 const COUNTER = 'export class Counter { count = 0; add(n: number) { this.count += n; return this.count; } get() { return this.count; } }';
 const SLEEPY = 'export const config = { concurrency: 1000, timeoutMs: 5000 };\nexport default async () => { await new Promise((r) => setTimeout(r, 20)); return "ok"; };';
@@ -162,6 +164,7 @@ async function main() {
   const nodes = [];
   try {
     if (process.env.BENCH_CLUSTER_ONLY === '4') return await clusterAsync(work, redis.url);
+    if (process.env.BENCH_CLUSTER_ONLY === '5') return await clusterGroups(work, redis.url);
     for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(work, id, redis.url));
     await untilListed(nodes);
     await forwarding(nodes, work);
@@ -169,6 +172,7 @@ async function main() {
     for (const node of nodes) node.child.kill('SIGKILL');
     await failover(work, redis.url, process.env.BENCH_FAST_FAILOVER === '1');
     await clusterAsync(work, redis.url);
+    await clusterGroups(work, redis.url);
   } finally {
     for (const node of nodes) node.child.kill('SIGKILL');
     redis.child.kill('SIGKILL');

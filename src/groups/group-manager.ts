@@ -126,33 +126,50 @@ export class GroupManager {
 
   create(request: CreateGroupRequest): Promise<GroupView> {
     return this.#mutex.run(request.name, async () => {
-      if (this.#groups.has(request.name) || (this.#o.forward && (await this.#stored(request.name)))) {
+      // Held in the store while the members start: of two nodes creating one name, one goes on.
+      if (this.#groups.has(request.name) || !(await this.#o.store.reserveName(request.name, this.#o.hosts.self))) {
         throw new WispError('GROUP_EXISTS', `a group named "${request.name}" exists; delete it first or pick another name`);
       }
-      const now = this.#o.clock.now();
-      const group: GroupRecord = {
-        name: request.name,
-        status: 'running',
-        members: [],
-        policy: { onMemberFailure: request.policy?.onMemberFailure ?? 'fail', maxRestarts: request.policy?.maxRestarts ?? 0, placement: request.policy?.placement ?? 'pack' },
-        node: this.#o.hosts.self,
-        restarts: 0,
-        failure: null,
-        generation: 0,
-        createdAt: now,
-        updatedAt: now,
-      };
-      const members = await this.#prepare(request);
-      await this.#fleet.startAll(group, members, async (outcomes) => {
-        await this.#fleet.forget(members);
-        throw new WispError('GROUP_CREATE_FAILED', `group "${request.name}" was not created: ${describeMemberFailure(outcomes)}; no member was kept`, { members: outcomes });
-      });
-      group.members = members.map((m) => m.id);
-      await this.#o.store.save(group, members);
-      this.#groups.set(group.name, group);
-      for (const m of members) this.#records.set(m.id, m);
-      return this.#view(group);
+      try {
+        return await this.#create(request);
+      } catch (err) {
+        await this.#o.store.releaseName(request.name, this.#o.hosts.self).catch(() => undefined);
+        throw err;
+      }
     });
+  }
+
+  async #create(request: CreateGroupRequest): Promise<GroupView> {
+    const now = this.#o.clock.now();
+    const group: GroupRecord = {
+      name: request.name,
+      status: 'running',
+      members: [],
+      policy: { onMemberFailure: request.policy?.onMemberFailure ?? 'fail', maxRestarts: request.policy?.maxRestarts ?? 0, placement: request.policy?.placement ?? 'pack' },
+      node: this.#o.hosts.self,
+      restarts: 0,
+      failure: null,
+      generation: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const members = await this.#prepare(request);
+    await this.#fleet.startAll(group, members, async (outcomes) => {
+      await this.#fleet.forget(members);
+      throw new WispError('GROUP_CREATE_FAILED', `group "${request.name}" was not created: ${describeMemberFailure(outcomes)}; no member was kept`, { members: outcomes });
+    });
+    group.members = members.map((m) => m.id);
+    try {
+      await this.#o.store.save(group, members);
+    } catch (err) {
+      // Not stored, so not created: no member may run on for a group nobody knows.
+      await this.#fleet.stop(members);
+      await this.#fleet.forget(members);
+      throw err;
+    }
+    this.#groups.set(group.name, group);
+    for (const m of members) this.#records.set(m.id, m);
+    return this.#view(group);
   }
 
   async get(name: string): Promise<GroupView> {

@@ -20,6 +20,13 @@ export interface GroupStore {
    * save by a node that is no longer the home is refused from then on (STALE_OWNER).
    */
   claimHome(name: string, from: string, to: string): Promise<GroupRecord | undefined>;
+  /**
+   * Holds `name` for a group `home` is about to create, so that of two nodes creating one name at
+   * once, one goes on; false when a group of that name exists or is being created.
+   */
+  reserveName(name: string, home: string): Promise<boolean>;
+  /** Lets go of a name held by reserveName whose group was not created. */
+  releaseName(name: string, home: string): Promise<void>;
 }
 
 export class SqliteGroupStore implements GroupStore {
@@ -28,6 +35,8 @@ export class SqliteGroupStore implements GroupStore {
   readonly #list;
   readonly #get;
   readonly #setRecord;
+  /** Names held for groups being created (reserveName). */
+  readonly #held = new Set<string>();
 
   constructor(db: SqliteDatabase) {
     const saveGroup = db.prepare('INSERT INTO groups (name, record) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET record = excluded.record');
@@ -53,6 +62,7 @@ export class SqliteGroupStore implements GroupStore {
 
   async save(group: GroupRecord, members: InstanceRecord[]): Promise<void> {
     this.#save(group, members);
+    this.#held.delete(group.name);
   }
 
   async delete(name: string, memberIds: string[]): Promise<void> {
@@ -61,6 +71,17 @@ export class SqliteGroupStore implements GroupStore {
 
   async list(): Promise<GroupRecord[]> {
     return (this.#list.all() as { record: string }[]).map((row) => JSON.parse(row.record) as GroupRecord);
+  }
+
+  // One process owns an embedded store: names being created are held in memory.
+  async reserveName(name: string): Promise<boolean> {
+    if (this.#held.has(name) || this.#get.get(name) !== undefined) return false;
+    this.#held.add(name);
+    return true;
+  }
+
+  async releaseName(name: string): Promise<void> {
+    this.#held.delete(name);
   }
 
   // One process owns an embedded store: a claim needs no script, only the check.

@@ -17,10 +17,11 @@ for o = 4, #ARGV, ${INSTANCE_ARGC} do
   if not nameFree(o) then return redis.error_reply('member name ' .. ARGV[o + 2] .. ' of ' .. ARGV[o + 1] .. ' belongs to another instance') end
 end
 local key = p .. 'group:' .. ARGV[1]
-if redis.call('EXISTS', key) == 0 then
+if redis.call('HEXISTS', key, 'record') == 0 then
   redis.call('ZADD', p .. 'groups', redis.call('INCR', p .. 'groups:seq'), ARGV[1])
 end
 redis.call('HSET', key, 'record', ARGV[2], 'home', ARGV[3])
+redis.call('PERSIST', key)
 for o = 4, #ARGV, ${INSTANCE_ARGC} do writeInstance(o) end
 return 1`;
 
@@ -32,6 +33,24 @@ if not fields[1] then return false end
 if (fields[2] or '') ~= ARGV[2] then return false end
 redis.call('HSET', key, 'home', ARGV[3])
 return {fields[1], ARGV[3]}`;
+
+// KEYS[1]: prefix. ARGV: name, home, ms. A name is held by a hash with a home and no record yet,
+// which expires unless the group is saved (a creator that died holds it only that long).
+const RESERVE_NAME = `
+local key = KEYS[1] .. 'group:' .. ARGV[1]
+if redis.call('EXISTS', key) == 1 then return 0 end
+redis.call('HSET', key, 'home', ARGV[2])
+redis.call('PEXPIRE', key, ARGV[3])
+return 1`;
+
+/** How long a name is held for a group being created (its members boot meanwhile). */
+const NAME_HOLD_MS = 300_000;
+
+// KEYS[1]: prefix. ARGV: name, home. Deletes a held name whose group was not saved.
+const RELEASE_NAME = `
+local key = KEYS[1] .. 'group:' .. ARGV[1]
+if redis.call('HEXISTS', key, 'record') == 0 and redis.call('HGET', key, 'home') == ARGV[2] then redis.call('DEL', key) end
+return 1`;
 
 // KEYS[1]: prefix. Every group's record and home, in creation order.
 const LIST = `
@@ -78,6 +97,14 @@ export class RedisGroupStore implements GroupStore {
 
   async delete(name: string, memberIds: string[]): Promise<void> {
     await this.#redis.eval(DELETE, 1, this.#prefix, name, ...memberIds);
+  }
+
+  async reserveName(name: string, home: string): Promise<boolean> {
+    return (await this.#redis.eval(RESERVE_NAME, 1, this.#prefix, name, home, NAME_HOLD_MS)) === 1;
+  }
+
+  async releaseName(name: string, home: string): Promise<void> {
+    await this.#redis.eval(RELEASE_NAME, 1, this.#prefix, name, home);
   }
 
   async list(): Promise<GroupRecord[]> {

@@ -151,4 +151,10 @@ t.test('concurrent group creates beyond the cluster’s capacity never take more
   t.same(cpu, expected, 'every node holds exactly what the created groups’ members on it reserve');
   for (const res of made) t.equal((await send(nodes[2]!.url, 'DELETE', `/v1/groups/${res.json.name}`)).status, 204);
   t.same(await allocatedCpu(nodes), { 'node-1': 0, 'node-2': 0, 'node-3': 0 }, 'nothing held after every group is deleted');
+
+  // One name, created through every node at once: one group.
+  const same = await Promise.all(nodes.map((node) => send(node.url, 'POST', '/v1/groups', { name: 'same', instances: [{ function: 'counter', resources: { cpu: 100, memory: 64 } }] })));
+  t.same(same.map((res) => res.status).sort(), [201, 409, 409], 'one created, the others GROUP_EXISTS');
+  t.equal((await send(nodes[1]!.url, 'GET', '/v1/groups')).json.groups.length, 1);
+  t.equal(Object.values(await allocatedCpu(nodes)).reduce((sum, cpu) => sum + cpu, 0), 100, 'and only its member holds resources');
 });

@@ -156,6 +156,19 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     t.equal((await groups.list())[0]!.generation, 1, 'and nothing of its write is stored');
   });
 
+  t.test('a group name is held while its group is created: one holder at a time, none once released', async (t) => {
+    const { groups } = await make();
+    t.equal(await groups.reserveName('held', 'node-a'), true);
+    t.equal(await groups.reserveName('held', 'node-b'), false, 'a second creator is refused while the first holds it');
+    t.same(await groups.list(), [], 'a held name is no group');
+    await groups.releaseName('held', 'node-a');
+    t.equal(await groups.reserveName('held', 'node-c'), true, 'released, it can be held again');
+    const members = [instance('alpha', null, 'held')];
+    await groups.save({ ...group('held', members), node: 'node-c' }, members);
+    t.equal(await groups.reserveName('held', 'node-a'), false, 'a stored group holds its name');
+    t.same((await groups.list()).map((g) => g.name), ['held'], 'and is listed');
+  });
+
   t.test('a group write that cannot be stored whole stores nothing', async (t) => {
     const { instances, groups } = await make();
     const holder = instance('beta', 'taken');
