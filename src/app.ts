@@ -20,6 +20,7 @@ import { schemaController } from './gateway/validators.js';
 import { GroupManager } from './groups/group-manager.js';
 import { ClusterMemberHosts, type MemberOp } from './groups/cluster-member-hosts.js';
 import { runMemberOp } from './groups/group-ops.js';
+import { GroupRouter, type GroupAction } from './groups/group-router.js';
 import { LocalMemberHosts } from './groups/member-hosts.js';
 import { InstanceManager } from './instances/instance-manager.js';
 import { Invoker } from './invocations/invoker.js';
@@ -167,19 +168,24 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     store: stores.groups,
     log,
     clock,
-    ...(clusterMembers
-      ? {
-          elsewhere: (record, detail) => clusterMembers.tellHome(record, detail),
-          loadMember: (id: string) => stores.instances.get(id),
-          forward: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => clusterMembers.forward<T>(home, action, name),
-        }
-      : {}),
+    ...(clusterMembers ? { elsewhere: (record, detail) => clusterMembers.tellHome(record, detail), loadMember: (id: string) => stores.instances.get(id) } : {}),
   });
   clusterMembers?.watch(
     () => groups.memberNodes(),
     (dead) => groups.nodesDied(dead),
   );
-  const memberOps = clusterMembers ? (op: MemberOp) => runMemberOp(op, clusterMembers, localMembers, groups) : null;
+  const groupRouter = new GroupRouter(
+    groups,
+    stores.groups,
+    clusterMembers
+      ? {
+          self: clusterMembers.self,
+          forward: <T>(home: string, action: GroupAction, name: string) => clusterMembers.forward<T>(home, action, name),
+          loadMember: (id: string) => stores.instances.get(id),
+        }
+      : null,
+  );
+  const memberOps = clusterMembers ? (op: MemberOp) => runMemberOp(op, clusterMembers, localMembers, groups, groupRouter) : null;
   const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
   // Each start is a new incarnation: its claims on attempts and slots are its own.
   const incarnation = `${cluster.nodeId}/${randomUUID()}`;
@@ -262,7 +268,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay };
+  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups: groupRouter, groupHost: groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
@@ -343,7 +349,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await services.registry.load();
   await services.env.load();
   await services.routing.recover(waitMs);
-  await services.groups.recover();
+  await services.groupHost.recover();
   await services.invocations.recover();
   await services.triggers.recover();
   app.addHook('onClose', async () => {
@@ -351,7 +357,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services.triggers.close();
     // The queue stops taking work first; attempts already running finish while the pool closes.
     await services.invocations.close();
-    await services.groups.close();
+    await services.groupHost.close();
     await services.host.close();
     await services.routing.close();
     await services.pool.close();

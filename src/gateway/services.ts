@@ -1,5 +1,6 @@
 import type { CacheSync } from '../cluster/cache-sync.js';
 import type { MemberOp } from '../groups/cluster-member-hosts.js';
+import type { GroupRouter } from '../groups/group-router.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { Config } from '../config.js';
 import type { GroupManager } from '../groups/group-manager.js';
@@ -31,7 +32,10 @@ export interface Services {
   /** The instances this node runs. */
   host: InstanceManager;
   routing: InstanceRouting;
-  groups: GroupManager;
+  /** Groups wherever they are managed (sent to their home in a cluster). */
+  groups: GroupRouter;
+  /** The groups this node manages. */
+  groupHost: GroupManager;
   /** What other nodes ask this one about group members (a cluster's; alone, null). */
   memberOps: ((op: MemberOp) => Promise<unknown>) | null;
   resources: NodeResources;

@@ -12,6 +12,7 @@ import { WispError } from '../errors.js';
 import { INSTANCE_OPS_PATH } from '../instances/instance-peers.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
 import type { InstanceRecord } from '../store/records.js';
+import type { GroupAction } from './group-router.js';
 import type { LocalMemberHosts, MemberCheckpoint, MemberHosts, StartOutcome } from './member-hosts.js';
 
 /** What one node asks another about group members (the internal route's body, see group-ops.ts). */
@@ -19,7 +20,7 @@ export type MemberOp =
   | { op: 'members-start'; group: string; home: string; records: InstanceRecord[] }
   | { op: 'members-stop' | 'members-checkpoint' | 'members-forget'; ids: string[] }
   | { op: 'member-died'; group: string; id: string; detail: string }
-  | { op: 'group'; action: 'get' | 'suspend' | 'resume' | 'delete'; name: string };
+  | { op: 'group'; action: GroupAction; name: string };
 
 export const isMemberOp = (op: { op: string }): op is MemberOp => op.op.startsWith('member') || op.op === 'group';
 
@@ -125,7 +126,7 @@ export class ClusterMemberHosts implements MemberHosts {
   }
 
   /** Sends a group operation to the group's home. */
-  forward<T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string): Promise<T> {
+  forward<T>(home: string, action: GroupAction, name: string): Promise<T> {
     return this.#send<T>(home, { op: 'group', action, name }, START_TIMEOUT_MS);
   }
 

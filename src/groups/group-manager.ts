@@ -3,7 +3,8 @@
 // every member it takes before any starts (gang admission); a member, or a node, that cannot
 // start undoes the whole group; a member that dies (or its node) takes the group with it, or
 // restarts it as a whole, by policy. The node that created a group manages it (its home); the
-// others send it their members' deaths. Each group's mutations run under its own mutex.
+// others send it their members' deaths, and their clients' operations (group-router.ts). A
+// group whose home died is taken over. Each group's mutations run under its own mutex.
 import { isoTime, type Clock } from '../common/clock.js';
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
@@ -27,6 +28,12 @@ export interface CreateGroupRequest {
 
 export type GroupView = Omit<GroupRecord, 'members' | 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string; instances: InstanceView[] };
 
+/** A group as the API shows it, with its members' records. */
+export function groupView(group: GroupRecord, members: InstanceRecord[]): GroupView {
+  const { members: _members, createdAt, updatedAt, ...rest } = group;
+  return { ...rest, createdAt: isoTime(createdAt), updatedAt: isoTime(updatedAt), instances: members.map(view) };
+}
+
 export interface GroupManagerOptions {
   instances: InstanceManager;
   /** Where members run: this node alone, or the cluster's nodes. */
@@ -35,8 +42,6 @@ export interface GroupManagerOptions {
   elsewhere?: (record: InstanceRecord, detail: string) => void;
   /** A member's record as stored, for a group taken over from a dead home (a cluster's). */
   loadMember?: (id: string) => Promise<InstanceRecord | null>;
-  /** Sends an operation on a group managed elsewhere to its home (a cluster's); alone, every group is here. */
-  forward?: <T>(home: string, action: 'get' | 'suspend' | 'resume' | 'delete', name: string) => Promise<T>;
   store: GroupStore;
   log: (message: string) => void;
   clock: Clock;
@@ -172,47 +177,21 @@ export class GroupManager {
     return this.#view(group);
   }
 
-  async get(name: string): Promise<GroupView> {
-    if (this.#groups.has(name) || !this.#o.forward) return this.#view(this.#get(name));
-    try {
-      return await this.#o.forward<GroupView>(await this.#home(name), 'get', name);
-    } catch (err) {
-      // Its home cannot answer (it died, and no node has taken the group over yet): as stored.
-      if (!(err instanceof WispError && err.code === 'INSTANCE_UNAVAILABLE')) throw err;
-      const stored = await this.#stored(name);
-      if (!stored) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
-      const members = this.#o.loadMember ? await Promise.all(stored.members.map((id) => this.#o.loadMember!(id))) : [];
-      return this.#view(stored, members.filter((m): m is InstanceRecord => m !== null));
-    }
+  /** Whether this node manages the group (its home); the router sends the others' operations to theirs. */
+  manages(name: string): boolean {
+    return this.#groups.has(name);
   }
 
-  async list(): Promise<GroupView[]> {
-    if (!this.#o.forward) return [...this.#groups.values()].map((group) => this.#view(group));
-    // Every group of the cluster, each as its home sees it (or as stored, when it cannot answer).
-    return Promise.all(
-      (await this.#o.store.list()).map(async (stored) => {
-        const here = this.#groups.get(stored.name);
-        if (here) return this.#view(here);
-        try {
-          return await this.#o.forward!<GroupView>(stored.node ?? '', 'get', stored.name);
-        } catch {
-          return this.#view(stored, []);
-        }
-      }),
-    );
+  get(name: string): GroupView {
+    return this.#view(this.#get(name));
   }
 
-  /** An operation its home got from another node: run here, never sent on. */
-  async answerHere(action: 'get' | 'suspend' | 'resume' | 'delete', name: string): Promise<unknown> {
-    this.#get(name);
-    if (action === 'get') return this.get(name);
-    if (action === 'delete') return this.delete(name).then(() => null);
-    return action === 'suspend' ? this.suspend(name) : this.resume(name);
+  list(): GroupView[] {
+    return [...this.#groups.values()].map((group) => this.#view(group));
   }
 
   /** Stops every member (a member stuck in a loop included: its thread is terminated). */
-  async delete(name: string): Promise<void> {
-    if (!this.#groups.has(name) && this.#o.forward) return void (await this.#o.forward(await this.#home(name), 'delete', name));
+  delete(name: string): Promise<void> {
     return this.#mutex.run(name, async () => {
       const group = this.#get(name);
       const members = this.#members(group);
@@ -225,8 +204,7 @@ export class GroupManager {
   }
 
   /** Checkpoints every member as one generation, then stops them; any failure changes nothing. */
-  async suspend(name: string): Promise<GroupView> {
-    if (!this.#groups.has(name) && this.#o.forward) return this.#o.forward<GroupView>(await this.#home(name), 'suspend', name);
+  suspend(name: string): Promise<GroupView> {
     return this.#mutex.run(name, async () => {
       const group = this.#get(name);
       if (group.status === 'suspended') return this.#view(group);
@@ -238,8 +216,7 @@ export class GroupManager {
   }
 
   /** Restores every member from the group's checkpoint, same ids, all or none; in a cluster, placed again (it may land on other nodes). */
-  async resume(name: string): Promise<GroupView> {
-    if (!this.#groups.has(name) && this.#o.forward) return this.#o.forward<GroupView>(await this.#home(name), 'resume', name);
+  resume(name: string): Promise<GroupView> {
     return this.#mutex.run(name, async () => {
       const group = this.#get(name);
       if (group.status === 'running') return this.#view(group);
@@ -390,23 +367,8 @@ export class GroupManager {
     return group.members.map((id) => this.#records.get(id) ?? this.#o.instances.memberRecord(id));
   }
 
-  #view(group: GroupRecord, members: InstanceRecord[] = this.#members(group)): GroupView {
-    const { members: _members, createdAt, updatedAt, ...rest } = group;
-    return { ...rest, createdAt: isoTime(createdAt), updatedAt: isoTime(updatedAt), instances: members.map(view) };
-  }
-
-  async #stored(name: string): Promise<GroupRecord | undefined> {
-    return (await this.#o.store.list()).find((group) => group.name === name);
-  }
-
-  /** The node that manages a group kept elsewhere in the cluster. */
-  async #home(name: string): Promise<string> {
-    const group = await this.#stored(name);
-    if (!group) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
-    if (!group.node || group.node === this.#o.hosts.self) {
-      throw new WispError('INSTANCE_UNAVAILABLE', `group "${name}" is managed by this node, which does not run it just now (it is rejoining the cluster); try again in a moment`, { retryAfterSeconds: 1 });
-    }
-    return group.node;
+  #view(group: GroupRecord): GroupView {
+    return groupView(group, this.#members(group));
   }
 
   #get(name: string): GroupRecord {

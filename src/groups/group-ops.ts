@@ -3,9 +3,10 @@
 // that a member died; and a group operation sent to its home by the node a client asked.
 import type { ClusterMemberHosts, MemberOp } from './cluster-member-hosts.js';
 import type { GroupManager } from './group-manager.js';
+import type { GroupRouter } from './group-router.js';
 import type { LocalMemberHosts } from './member-hosts.js';
 
-export async function runMemberOp(op: MemberOp, hosts: ClusterMemberHosts, local: LocalMemberHosts, groups: GroupManager): Promise<unknown> {
+export async function runMemberOp(op: MemberOp, hosts: ClusterMemberHosts, local: LocalMemberHosts, groups: GroupManager, router: GroupRouter): Promise<unknown> {
   switch (op.op) {
     case 'members-start':
       return hosts.startHere(op.group, op.home, op.records);
@@ -19,6 +20,6 @@ export async function runMemberOp(op: MemberOp, hosts: ClusterMemberHosts, local
       groups.memberDied(op.group, op.id, op.detail);
       return null;
     case 'group':
-      return groups.answerHere(op.action, op.name);
+      return router.answerHere(op.action, op.name);
   }
 }
