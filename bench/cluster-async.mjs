@@ -8,7 +8,7 @@
 // take shared work), rounds alternating between the embedded node and each size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, median, rounds, start } from './lib.mjs';
+import { api, median, rounds, start, untilActive } from './lib.mjs';
 import { drained } from './queue-lib.mjs';
 import { wrkAt } from './wrk-parallel.mjs';
 
@@ -61,7 +61,7 @@ export async function clusterAsync(work, redisUrl) {
           const env = { WISP_PORT: '0', WISP_DATA_DIR: join(work, `async-${round}-${size}-${i}`) };
           nodes.push(await start(['dist/gateway-main.js'], size === 0 ? env : { ...env, WISP_REDIS_URL: redisUrl, WISP_REDIS_PREFIX: prefix, WISP_NODE_ID: `a${i + 1}` }));
         }
-        if (size > 0) await untilAllListed(nodes.map((n) => n.url), size);
+        if (size > 0) await untilActive(nodes[0].url, size);
         record(size, await measure(nodes.map((n) => n.url), script));
       } finally {
         for (const node of nodes) node.child.kill('SIGKILL');
@@ -75,13 +75,5 @@ export async function clusterAsync(work, redisUrl) {
   console.log(`| embedded (SQLite), 1 | ${med(0, 'ack').toFixed(0)} | 1.00 | ${med(0, 'done').toFixed(0)} | 1.00 |`);
   for (const size of [1, 2, 3]) {
     console.log(`| cluster, ${size} | ${med(size, 'ack').toFixed(0)} | **${(med(size, 'ack') / med(0, 'ack')).toFixed(2)}** | ${med(size, 'done').toFixed(0)} | **${(med(size, 'done') / med(0, 'done')).toFixed(2)}** |`);
-  }
-}
-
-async function untilAllListed(urls, size) {
-  for (;;) {
-    const view = await api(urls[0], 'GET', '/v1/cluster');
-    if (view.nodes.filter((n) => n.state === 'active' && n.address).length >= size) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -4,7 +4,7 @@
 // member started) plus DELETE until 204 (every member stopped).
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { api, median, rounds, start } from './lib.mjs';
+import { api, median, rounds, start, untilActive } from './lib.mjs';
 
 const SIZE = 60;
 const COUNTER = 'export class Counter { count = 0; add(n: number) { this.count += n; return this.count; } }';
@@ -21,13 +21,6 @@ async function createAndDestroy(base, placement) {
   return { total: performance.now() - began, create: took, nodes: new Set(created.instances.map((m) => m.node)).size };
 }
 
-async function untilListed(url, size) {
-  for (;;) {
-    const view = await api(url, 'GET', '/v1/cluster');
-    if (view.nodes.filter((n) => n.state === 'active' && n.address).length >= size) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export async function clusterGroups(work, redisUrl) {
   const nodes = [];
@@ -37,7 +30,7 @@ export async function clusterGroups(work, redisUrl) {
       nodes.push(await start(['dist/gateway-main.js'], { WISP_PORT: '0', WISP_DATA_DIR: join(work, `groups-${i}`), WISP_REDIS_URL: redisUrl, WISP_REDIS_PREFIX: 'bench-groups:', WISP_NODE_ID: `g${i}` }));
     }
     const [embedded, first] = [nodes[0].url, nodes[1].url];
-    await untilListed(first, 3);
+    await untilActive(first, 3);
     await api(embedded, 'PUT', '/v1/functions/counter', COUNTER);
     await api(first, 'PUT', '/v1/functions/counter', COUNTER);
     // Warm both up (threads booted once, code cached on every node).

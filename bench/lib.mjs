@@ -76,3 +76,12 @@ function send(base, method, path, body) {
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
 }
+
+/** Resolves once the cluster node at `url` lists `count` active nodes with addresses. */
+export async function untilActive(url, count) {
+  for (;;) {
+    const view = await api(url, 'GET', '/v1/cluster');
+    if (view.nodes.filter((n) => n.state === 'active' && n.address).length >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,7 +1,9 @@
 // The other nodes, as this one sends them requests: their addresses (from the membership
 // records, read again when one is not known or cannot be reached), and one signed client.
+import { WispError } from '../errors.js';
 import type { MembershipStore, NodeRecord } from '../store/membership-store.js';
-import { PeerClient, PeerUnreachable } from './peer-client.js';
+import { PeerClient, PeerNoAnswer, PeerUnreachable } from './peer-client.js';
+import type { PlacementCandidate } from './placement.js';
 
 export { PeerNoAnswer, PeerUnreachable } from './peer-client.js';
 
@@ -12,6 +14,22 @@ export { PeerNoAnswer, PeerUnreachable } from './peer-client.js';
  */
 export function placeable(node: NodeRecord, now: number): boolean {
   return node.state === 'active' && node.address !== null && now <= node.leaseUntil;
+}
+
+/**
+ * What a request to a peer about `what` ("instance ins_…") failed with, in the caller's terms: a
+ * node not reached (`sent: false`, worth another try elsewhere) or one that did not answer
+ * (`sent: true`: it may have run, and is not sent again) is 503 INSTANCE_UNAVAILABLE; any other
+ * error is as it came.
+ */
+export function unavailableError(err: unknown, node: string, what: string): unknown {
+  if (err instanceof PeerUnreachable) {
+    return new WispError('INSTANCE_UNAVAILABLE', `node ${node}, which runs ${what}, cannot be reached (${err.message}); once it is declared dead a live node takes over what it ran`, { retryAfterSeconds: 1, sent: false });
+  }
+  if (err instanceof PeerNoAnswer) {
+    return new WispError('INSTANCE_UNAVAILABLE', `the request for ${what} was sent to node ${node}, which did not answer (${err.message}); it may have run, so it is not sent again`, { sent: true });
+  }
+  return err;
 }
 
 export class Peers {
@@ -29,6 +47,17 @@ export class Peers {
     const { now, nodes } = await this.#store.nodes();
     this.#addresses = new Map(nodes.filter((node) => node.state === 'active' && node.address).map((node) => [node.id, node.address!]));
     return { nodes, placeable: nodes.filter((node) => placeable(node, now)) };
+  }
+
+  /**
+   * Where new work may go: the live nodes that take it (this one left out of what the store says)
+   * and this node with its resources as they are this moment (`self`, null when it may take none).
+   */
+  async candidates(selfId: string, self: PlacementCandidate | null): Promise<PlacementCandidate[]> {
+    const { placeable } = await this.nodes();
+    const out: PlacementCandidate[] = placeable.filter((node) => node.id !== selfId).map(({ id, capacity, allocated }) => ({ id, capacity, allocated }));
+    if (self) out.push(self);
+    return out;
   }
 
   /** POSTs `body` to `path` on `node`: its answer, or the error it ended with (see PeerClient). */

@@ -6,8 +6,8 @@
 // of its members there.
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { placeGroup, type GroupPlacementPolicy } from '../cluster/group-placement.js';
-import { describeShortfalls, type PlacementCandidate } from '../cluster/placement.js';
-import { PeerNoAnswer, PeerUnreachable, type Peers } from '../cluster/peers.js';
+import { describeShortfalls } from '../cluster/placement.js';
+import { unavailableError, type Peers } from '../cluster/peers.js';
 import { WispError } from '../errors.js';
 import { INSTANCE_OPS_PATH } from '../instances/instance-peers.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
@@ -75,9 +75,8 @@ export class ClusterMemberHosts implements MemberHosts {
   }
 
   async place(members: InstanceRecord[], policy: GroupPlacementPolicy): Promise<string[]> {
-    const { placeable } = await this.#o.peers.nodes();
-    const candidates: PlacementCandidate[] = placeable.filter((node) => node.id !== this.self).map(({ id, capacity, allocated }) => ({ id, capacity, allocated }));
-    if (this.#o.cluster.holdsLease()) candidates.push({ id: this.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated });
+    const self = this.#o.cluster.holdsLease() ? { id: this.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated } : null;
+    const candidates = await this.#o.peers.candidates(this.self, self);
     const placement = placeGroup(candidates, members.map((m) => m.resources), policy, this.self);
     if (placement.ok) return placement.nodes;
     const own = placement.shortfalls.find((s) => s.node === this.self);
@@ -134,13 +133,7 @@ export class ClusterMemberHosts implements MemberHosts {
     try {
       return await this.#o.peers.post<T>(node, INSTANCE_OPS_PATH, op, timeoutMs);
     } catch (err) {
-      if (err instanceof PeerUnreachable) {
-        throw new WispError('INSTANCE_UNAVAILABLE', `node ${node}, which manages or runs members of this group, cannot be reached (${err.message}); once it is declared dead, a live node takes its part`, { retryAfterSeconds: 1, sent: false });
-      }
-      if (err instanceof PeerNoAnswer) {
-        throw new WispError('INSTANCE_UNAVAILABLE', `the request was sent to node ${node}, which did not answer (${err.message}); it may have been done there`, { retryAfterSeconds: 1, sent: true });
-      }
-      throw err;
+      throw unavailableError(err, node, 'op' in op && op.op === 'group' ? `group ${op.name}` : 'members of a group');
     }
   }
 }

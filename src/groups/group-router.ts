@@ -41,7 +41,7 @@ export class GroupRouter {
       return await this.#homes.forward<GroupView>(await this.#home(name), 'get', name);
     } catch (err) {
       if (!(err instanceof WispError && err.code === 'INSTANCE_UNAVAILABLE')) throw err;
-      const stored = await this.#stored(name);
+      const stored = await this.#store.get(name);
       if (!stored) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
       return this.#asStored(stored);
     }
@@ -86,13 +86,9 @@ export class GroupRouter {
     return groupView(stored, members.filter((m): m is InstanceRecord => m !== null));
   }
 
-  async #stored(name: string): Promise<GroupRecord | undefined> {
-    return (await this.#store.list()).find((group) => group.name === name);
-  }
-
   /** The node that manages a group kept elsewhere in the cluster. */
   async #home(name: string): Promise<string> {
-    const group = await this.#stored(name);
+    const group = await this.#store.get(name);
     if (!group) throw new WispError('GROUP_NOT_FOUND', `no group named "${name}"`);
     if (!group.node || group.node === this.#homes!.self) {
       throw new WispError('INSTANCE_UNAVAILABLE', `group "${name}" is managed by this node, which does not run it just now (it is rejoining the cluster); try again in a moment`, { retryAfterSeconds: 1 });

@@ -2,7 +2,7 @@
 // over the live nodes' resources, this node's own taken fresh), and sending an operation to the
 // node that owns an instance, with the ways that can fail said in instance terms.
 import { describeShortfalls, placeInstance, type PlacementCandidate } from '../cluster/placement.js';
-import { PeerNoAnswer, PeerUnreachable, type Peers } from '../cluster/peers.js';
+import { unavailableError, type Peers } from '../cluster/peers.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
@@ -46,13 +46,7 @@ export class ClusterInstancePeers implements InstancePeers {
     try {
       return await this.#o.peers.post<T>(node, INSTANCE_OPS_PATH, op, timeoutMs);
     } catch (err) {
-      if (err instanceof PeerUnreachable) {
-        throw new WispError('INSTANCE_UNAVAILABLE', `node ${node}, which runs ${what}, cannot be reached (${err.message}); once it is declared dead its instances are started on a live node`, { retryAfterSeconds: 1, sent: false });
-      }
-      if (err instanceof PeerNoAnswer) {
-        throw new WispError('INSTANCE_UNAVAILABLE', `the request for ${what} was sent to node ${node}, which did not answer (${err.message}); it may have run, so it is not sent again`, { sent: true });
-      }
-      throw err;
+      throw unavailableError(err, node, what);
     }
   }
 
@@ -89,10 +83,8 @@ export class ClusterInstancePeers implements InstancePeers {
   }
 
   /** Live nodes that peers can reach, this one with its resources as they are this moment. */
-  async #candidates(): Promise<PlacementCandidate[]> {
-    const { placeable } = await this.#o.peers.nodes();
-    const out: PlacementCandidate[] = placeable.filter((node) => node.id !== this.#o.self).map(({ id, capacity, allocated }) => ({ id, capacity, allocated }));
-    if (this.#o.holdsLease()) out.push({ id: this.#o.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated });
-    return out;
+  #candidates(): Promise<PlacementCandidate[]> {
+    const self = this.#o.holdsLease() ? { id: this.#o.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated } : null;
+    return this.#o.peers.candidates(this.#o.self, self);
   }
 }

@@ -14,6 +14,7 @@ export interface GroupStore {
   delete(name: string, memberIds: string[]): Promise<void>;
   /** In the order they were created. */
   list(): Promise<GroupRecord[]>;
+  get(name: string): Promise<GroupRecord | undefined>;
   /**
    * Makes `to` the group's home (the node that manages it) if `from` still is (a compare-and-set:
    * of nodes taking over one group, one wins); yields the group as now stored, or undefined. A
@@ -73,6 +74,15 @@ export class SqliteGroupStore implements GroupStore {
     return (this.#list.all() as { record: string }[]).map((row) => JSON.parse(row.record) as GroupRecord);
   }
 
+  async get(name: string): Promise<GroupRecord | undefined> {
+    return this.#read(name);
+  }
+
+  #read(name: string): GroupRecord | undefined {
+    const row = this.#get.get(name) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as GroupRecord) : undefined;
+  }
+
   // One process owns an embedded store: names being created are held in memory.
   async reserveName(name: string): Promise<boolean> {
     if (this.#held.has(name) || this.#get.get(name) !== undefined) return false;
@@ -86,10 +96,9 @@ export class SqliteGroupStore implements GroupStore {
 
   // One process owns an embedded store: a claim needs no script, only the check.
   async claimHome(name: string, from: string, to: string): Promise<GroupRecord | undefined> {
-    const row = this.#get.get(name) as { record: string } | undefined;
-    if (!row) return undefined;
-    const group = JSON.parse(row.record) as GroupRecord;
-    if ((group.node ?? '') !== from) return undefined;
+    // Read and written in one turn, with nothing awaited between: of two claims, one wins.
+    const group = this.#read(name);
+    if (!group || (group.node ?? '') !== from) return undefined;
     group.node = to;
     this.#setRecord.run(name, JSON.stringify(group));
     return group;

@@ -99,6 +99,11 @@ export class RedisGroupStore implements GroupStore {
     await this.#redis.eval(DELETE, 1, this.#prefix, name, ...memberIds);
   }
 
+  async get(name: string): Promise<GroupRecord | undefined> {
+    const [json, home] = await this.#redis.hmget(`${this.#prefix}group:${name}`, 'record', 'home');
+    return json ? withHome(json, home ?? '') : undefined;
+  }
+
   async reserveName(name: string, home: string): Promise<boolean> {
     return (await this.#redis.eval(RESERVE_NAME, 1, this.#prefix, name, home, NAME_HOLD_MS)) === 1;
   }

@@ -2,15 +2,11 @@
 // `cluster:nodes`, incarnations from one counter. Every script takes its time from Redis TIME.
 import type { Redis } from 'ioredis';
 import type { MembershipStore, NodeRecord, NodeReport, RenewOutcome } from './membership-store.js';
+import { REDIS_NOW } from './redis-clock.js';
 
-/** Lua: `now` in ms from the Redis clock. */
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
 
 // KEYS[1]: prefix. ARGV: id, lease ms, address, capacity, allocated, instances.
-const REGISTER = `${NOW}
+const REGISTER = `${REDIS_NOW}
 local p = KEYS[1]
 local key = p .. 'cluster:node:' .. ARGV[1]
 local previous = redis.call('HGET', key, 'record')
@@ -21,7 +17,7 @@ redis.call('SADD', p .. 'cluster:nodes', ARGV[1])
 return {incarnation, now, previous or ''}`;
 
 // ARGV: id, incarnation, lease ms, address, capacity, allocated, instances.
-const RENEW = `${NOW}
+const RENEW = `${REDIS_NOW}
 local key = KEYS[1] .. 'cluster:node:' .. ARGV[1]
 local text = redis.call('HGET', key, 'record')
 if not text then return {0, 'unknown'} end
@@ -39,7 +35,7 @@ redis.call('HSET', key, 'record', cjson.encode(record))
 return {1, now}`;
 
 // ARGV: id, incarnation.
-const LEAVE = `${NOW}
+const LEAVE = `${REDIS_NOW}
 local key = KEYS[1] .. 'cluster:node:' .. ARGV[1]
 local text = redis.call('HGET', key, 'record')
 if not text then return 0 end
@@ -51,7 +47,7 @@ redis.call('HSET', key, 'record', cjson.encode(record))
 return 1`;
 
 // ARGV: reaper id, lock ms, margin ms. {0} when another reaper holds the key, else {1, dead...}.
-const REAP = `${NOW}
+const REAP = `${REDIS_NOW}
 local p = KEYS[1]
 local lock = p .. 'cluster:reaper'
 local holder = redis.call('GET', lock)
@@ -73,7 +69,7 @@ for _, id in ipairs(redis.call('SMEMBERS', p .. 'cluster:nodes')) do
 end
 return out`;
 
-const NODES = `${NOW}
+const NODES = `${REDIS_NOW}
 local out = {now}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1] .. 'cluster:nodes')) do
   local text = redis.call('HGET', KEYS[1] .. 'cluster:node:' .. id, 'record')

@@ -3,14 +3,11 @@
 // ran out, so the count is always of live holders.
 import type { Redis } from 'ioredis';
 import type { HeldSlot, SlotStore } from './slot-store.js';
+import { REDIS_NOW } from './redis-clock.js';
 
-const NOW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-`;
 
 // KEYS[1]: the semaphore's key. ARGV: limit, lease ms, holders...
-const TAKE = `${NOW}
+const TAKE = `${REDIS_NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local room = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
 local taken = 0
@@ -22,7 +19,7 @@ end
 return taken`;
 
 // KEYS[1]: prefix. ARGV: lease ms, then key and holder pairs. Only slots still held (XX).
-const RENEW = `${NOW}
+const RENEW = `${REDIS_NOW}
 for i = 2, #ARGV, 2 do
   redis.call('ZADD', KEYS[1] .. 'slots:' .. ARGV[i], 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
 end

@@ -127,6 +127,8 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     const g = group('pipeline', members);
     await groups.save(g, members);
     t.same(await groups.list(), [g]);
+    t.same(await groups.get('pipeline'), g, 'read by name');
+    t.equal(await groups.get('other'), undefined);
     t.same(await instances.list(), [loner, ...members]);
     const suspended = { ...g, status: 'suspended' as const, generation: 1 };
     const checkpointed = members.map((m) => ({ ...m, status: 'suspended' as const, checkpoint: 'cd'.repeat(32) }));
@@ -150,6 +152,7 @@ export function instanceStoreConformance(t: Test, make: () => Promise<InstanceSt
     t.equal(won.length, 1, 'of two claims from the same home, one wins');
     const home = won[0]!.node!;
     t.same((await groups.list()).map((stored) => stored.node), [home], 'and the list shows the new home');
+    t.equal((await groups.get('homed'))?.node, home, 'as does a read by name');
     await groups.save({ ...g, node: home, generation: 1 }, members);
     t.equal((await groups.list())[0]!.generation, 1, 'the new home writes');
     await t.rejects(groups.save({ ...g, node: 'node-a', generation: 2 }, members), { code: 'STALE_OWNER' }, 'the former home does not');
