@@ -65,7 +65,7 @@ t.test('a name in use is 409 GROUP_EXISTS; bad bodies are 400', async (t) => {
   const app = await startWithCounter(t);
   await mustCreateGroup(t, app, { name: 'taken', instances: [member()] });
   assertProblem(t, await createGroup(app, { name: 'taken', instances: [member()] }), 409, 'GROUP_EXISTS');
-  for (const body of [{ name: 'x', instances: [] }, { name: 'x' }, { name: 'bad name', instances: [member()] }, { name: 'x', instances: [{ class: 'Counter' }] }, { name: 'x', instances: [member()], policy: { onMemberFailure: 'retry' } }]) {
+  for (const body of [{ name: 'x', instances: [] }, { name: 'x' }, { name: 'bad name', instances: [member()] }, { name: 'x', instances: [{ class: 'Counter' }] }, { name: 'x', instances: [member()], policy: { onMemberFailure: 'retry' } }, { name: 'x', instances: [member()], policy: { placement: 'scatter' } }]) {
     assertProblem(t, await createGroup(app, body), 400, 'INVALID_REQUEST');
   }
   for (const url of ['/v1/groups/bad%20name', '/v1/groups/bad%20name/suspend', '/v1/groups/..%2Fetc']) {

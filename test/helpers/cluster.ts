@@ -65,7 +65,9 @@ export async function startCluster(t: Test, size: number, options: { env?: Recor
 /** Until the first node lists all of these as active, each at its address. */
 async function untilListed(nodes: ClusterNodeProcess[]): Promise<void> {
   await until(async () => {
-    const { json } = await send(nodes[0]!.url, 'GET', '/v1/cluster');
+    const { status, json } = await send(nodes[0]!.url, 'GET', '/v1/cluster');
+    // A node still starting (or shedding load as its peers boot) answers 503: ask again.
+    if (status !== 200) return false;
     const listed = new Map((json.nodes as { id: string; state: string; address: string | null }[]).map((n) => [n.id, n]));
     return nodes.every((node) => listed.get(node.id)?.state === 'active' && listed.get(node.id)?.address === node.url);
   });
