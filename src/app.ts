@@ -31,6 +31,9 @@ import { StatelessPool } from './runtime/stateless-pool.js';
 import { systemClock, type Clock } from './common/clock.js';
 import { CallbackSender } from './invocations/callback-sender.js';
 import { Dispatcher } from './invocations/dispatcher.js';
+import type { Dispatch } from './invocations/dispatch.js';
+import type { InvocationRecord } from './store/records.js';
+import { JobDispatcher } from './invocations/job-dispatcher.js';
 import { routeGatewayRequest } from './invocations/gateway-router.js';
 import { InvocationEvents } from './invocations/invocation-events.js';
 import { Invocations } from './invocations/invocations.js';
@@ -214,7 +217,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     timeoutMs: config.invocations.callbacks.timeoutMs,
     log,
   });
-  const dispatcher = new Dispatcher({
+  const dispatchOptions = {
     store,
     // Takes back the claims of the incarnation before this one.
     node: cluster.nodeId,
@@ -227,12 +230,14 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     clock,
     maxRunning: config.invocations.maxRunning,
     maxBackoffMs: config.invocations.maxBackoffMs,
-    onFinal: (record) => {
+    onFinal: (record: InvocationRecord) => {
       metrics.invocationFinished(record);
       callbacks.finished(record);
     },
     log,
-  });
+  };
+  // A backend several nodes share queues on BullMQ (design §5.5); the embedded one on its own table.
+  const dispatcher: Dispatch = stores.cluster ? new JobDispatcher({ ...dispatchOptions, queue: stores.cluster.queue }) : new Dispatcher(dispatchOptions);
   const invocations: Invocations = new Invocations({
     store,
     history,

@@ -6,7 +6,7 @@
 // holds the truth: a waiter that missed a change still gets the final state when its wait ends.
 import type { InvocationStore } from '../store/invocation-store.js';
 import type { MessageBus } from '../store/message-bus.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { Dispatch } from './dispatch.js';
 import type { InvocationEvents } from './invocation-events.js';
 
 export interface InvocationRelay {
@@ -16,14 +16,14 @@ export interface InvocationRelay {
 
 export const aloneRelay: InvocationRelay = { cancelElsewhere: () => undefined };
 
-export async function startInvocationRelay(o: { bus: MessageBus; nodeId: string; events: InvocationEvents; store: InvocationStore; dispatcher: Dispatcher; log: (message: string) => void }): Promise<InvocationRelay> {
+export async function startInvocationRelay(o: { bus: MessageBus; nodeId: string; events: InvocationEvents; store: InvocationStore; dispatcher: Dispatch; log: (message: string) => void }): Promise<InvocationRelay> {
   const tell = (kind: 'invocation' | 'cancel', id: string) =>
     o.bus.publish({ kind, name: id, from: o.nodeId }).catch((err: unknown) => o.log(`cannot tell the other nodes of invocation ${id}: ${String(err)}`));
   o.events.relayTo((record) => void tell('invocation', record.id));
   await o.bus.subscribe(
     (message) => {
       if (message.from === o.nodeId) return;
-      if (message.kind === 'cancel') return o.dispatcher.abort(message.name);
+      if (message.kind === 'cancel') return o.dispatcher.attempts.abort(message.name);
       if (message.kind !== 'invocation' || !o.events.watched(message.name)) return;
       o.store
         .get(message.name)

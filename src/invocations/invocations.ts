@@ -7,12 +7,12 @@ import type { Clock, Timer } from '../common/clock.js';
 import { WispError } from '../errors.js';
 import type { InstanceRouter } from '../instances/instance-router.js';
 import type { Registry } from '../registry/registry.js';
-import type { InvocationQuery, InvocationStore } from '../store/invocation-store.js';
+import { isWaitingStatus, type InvocationQuery, type InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
 import type { CallbackSender } from './callback-sender.js';
 import { endCancelled } from './cut-off-attempts.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { Dispatch } from './dispatch.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { isFinal, newRecord, view, type InvocationView } from './invocation-record.js';
 import type { SyncHistory } from './sync-history.js';
@@ -36,7 +36,7 @@ export interface InvocationsOptions {
   registry: Registry;
   instances: InstanceRouter;
   events: InvocationEvents;
-  dispatcher: Dispatcher;
+  dispatcher: Dispatch;
   callbacks: CallbackSender;
   clock: Clock;
   /** Final records older than this are purged. */
@@ -95,7 +95,8 @@ export class Invocations {
         { invocationId: stored.id },
       );
     }
-    if (!existed) this.#o.dispatcher.kick();
+    // A replay of a waiting one is queued again too: its first node may have died before it was.
+    if (!existed || isWaitingStatus(stored.status)) await this.#o.dispatcher.queued(stored);
     return { invocation: view(stored), existed };
   }
 
@@ -183,7 +184,7 @@ export class Invocations {
   /** Cancels: a waiting invocation at once; a running one once its attempt stops. */
   async cancel(id: string): Promise<InvocationView> {
     const record = await this.#record(id);
-    if (isFinal(record) || this.#o.dispatcher.isEnding(id)) throw finishedAlready(id, record.status);
+    if (isFinal(record) || this.#o.dispatcher.attempts.isEnding(id)) throw finishedAlready(id, record.status);
     if (record.mode !== 'async') {
       throw new WispError('INVALID_REQUEST', `invocation ${id} is ${record.mode}; only asynchronous invocations can be cancelled`);
     }
@@ -192,7 +193,7 @@ export class Invocations {
     if (cancelled.outcome === 'final') throw finishedAlready(id, cancelled.record.status);
     if (cancelled.outcome === 'running') {
       // Stored first: if Wisp stops before the attempt does, the restart ends it as cancelled.
-      this.#o.dispatcher.abort(id);
+      this.#o.dispatcher.attempts.abort(id);
       this.#o.cancelElsewhere?.(id);
     } else {
       this.#o.dispatcher.ended(cancelled.record);
@@ -219,7 +220,7 @@ export class Invocations {
       throw new WispError('INVOCATION_NOT_FINISHED', `invocation ${id} is ${outcome.record.status}; only a failed or cancelled invocation can be run again`);
     }
     this.#o.events.publish(outcome.record);
-    this.#o.dispatcher.kick();
+    await this.#o.dispatcher.queued(outcome.record);
     return view(outcome.record);
   }
 
@@ -270,7 +271,7 @@ export class Invocations {
 
   async close(): Promise<void> {
     this.#purgeTimer?.cancel();
-    this.#o.dispatcher.close();
+    await this.#o.dispatcher.close();
     await this.#o.callbacks.close();
   }
 }

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { Redis, ReplyError } from 'ioredis';
 import { WispError } from '../errors.js';
+import { BullmqWorkQueue } from './bullmq-work-queue.js';
 import { RedisBlobStore } from './redis-blob-store.js';
 import { RedisEnvStore } from './redis-env-store.js';
 import { RedisFunctionStore } from './redis-function-store.js';
@@ -71,6 +72,7 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     clearTimeout(deadline);
   }
   const bus = new RedisMessageBus(redis, prefix);
+  const queue = new BullmqWorkQueue(redis, prefix, log);
   for (const warning of riskySettings(await settingsOf(redis))) log(`the Redis store at ${shown}: ${warning}`);
   return {
     functions: guarded(new RedisFunctionStore(redis, prefix)),
@@ -80,8 +82,9 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     invocations: guarded(new RedisInvocationStore(redis, prefix)),
     triggers: guarded(new RedisTriggerStore(redis, prefix)),
     blobs: guarded(new RedisBlobStore(redis, prefix, join(dataDir, 'blob-cache'))),
-    cluster: { membership: guarded(new RedisMembershipStore(redis, prefix)), bus, slots: guarded(new RedisSlotStore(redis, prefix)) },
+    cluster: { membership: guarded(new RedisMembershipStore(redis, prefix)), bus, slots: guarded(new RedisSlotStore(redis, prefix)), queue: guarded(queue) },
     close: async () => {
+      await queue.close();
       await bus.close();
       await redis.quit().catch(() => redis.disconnect());
     },

@@ -10,6 +10,7 @@ import type { MembershipStore } from './membership-store.js';
 import type { MessageBus } from './message-bus.js';
 import type { SlotStore } from './slot-store.js';
 import type { TriggerStore } from './trigger-store.js';
+import type { WorkQueue } from './work-queue.js';
 
 export interface Stores {
   readonly functions: FunctionStore;
@@ -20,10 +21,10 @@ export interface Stores {
   readonly triggers: TriggerStore;
   readonly blobs: BlobStore;
   /**
-   * Cluster membership, the bus between nodes and the concurrency slots they share: only a
-   * backend several nodes can share has them.
+   * Cluster membership, the bus between nodes, the concurrency slots they share and the queue
+   * they take asynchronous work from: only a backend several nodes can share has them.
    */
-  readonly cluster: { readonly membership: MembershipStore; readonly bus: MessageBus; readonly slots: SlotStore } | null;
+  readonly cluster: { readonly membership: MembershipStore; readonly bus: MessageBus; readonly slots: SlotStore; readonly queue: WorkQueue } | null;
   /** After every user of the stores has stopped: releases what they share. */
   close(): Promise<void>;
 }

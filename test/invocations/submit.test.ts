@@ -56,6 +56,23 @@ t.test('the dispatcher honours the function concurrency limit', async (t) => {
   t.equal((await waitFinal(app, second)).status, 'succeeded');
 });
 
+
+t.test('a function held at its concurrency limit with a backlog does not hold up another function', async (t) => {
+  // A lease of ten minutes: no periodic take-back pass comes to run what the queue left behind.
+  const app = await startWisp(t, { invocations: { maxRunning: 4, leaseMs: 600_000 } });
+  const gate = await startGate(t);
+  await mustDeploy(t, app, 'narrow', `export const config = { concurrency: 1 };\nexport default async () => (await fetch(${JSON.stringify(gate.url)})).text();`);
+  await mustDeploy(t, app, 'other', double);
+  // More waiting than the node runs at once: a queue that took them in order would be stuck.
+  const backlog = [];
+  for (let i = 0; i < 12; i++) backlog.push(await mustSubmit(t, app, 'narrow'));
+  await gate.arrived(1);
+  const other = await mustSubmit(t, app, 'other', 2);
+  t.equal((await waitFinal(app, other)).status, 'succeeded', 'the other function ran while the backlog waited');
+  t.equal((await getInvocation(app, backlog.at(-1)!)).status, 'queued', 'the backlog is still waiting');
+  gate.open();
+  for (const id of backlog) t.equal((await waitFinal(app, id)).status, 'succeeded');
+});
 t.test('bad submissions are refused with a 4xx and nothing is queued', async (t) => {
   const app = await startWisp(t);
   await mustDeploy(t, app, 'web', 'export default { fetch: () => new Response("hi") };');
