@@ -35,6 +35,8 @@ export interface ClusterMemberHostsOptions {
   cluster: ClusterNode;
   peers: Peers;
   resources: NodeResources;
+  /** The node that manages `group` now, as stored (another takes over when its home dies). */
+  homeOf: (group: string) => Promise<string | null>;
   log: (message: string) => void;
 }
 
@@ -117,10 +119,18 @@ export class ClusterMemberHosts implements MemberHosts {
 
   /** A member running here for a group managed elsewhere died: its home decides what the group does. */
   tellHome(record: InstanceRecord, detail: string): void {
-    const home = this.#homes.get(record.id);
-    if (!home) return this.#o.log(`member ${record.id} of group ${record.group} died here, and this node does not know the group's home`);
-    this.#send(home.home, { op: 'member-died', group: home.group, id: record.id, detail: `${detail} (on node ${this.self})` }, OP_TIMEOUT_MS).catch((err: unknown) =>
-      this.#o.log(`cannot tell node ${home.home} that member ${record.id} of group ${home.group} died: ${String(err)}`),
+    void this.#tellHome(record, detail);
+  }
+
+  async #tellHome(record: InstanceRecord, detail: string): Promise<void> {
+    const known = this.#homes.get(record.id);
+    const group = record.group ?? known?.group;
+    if (!group) return;
+    // The stored home first: the node that placed the member may have died, and another took the group over.
+    const home = (await this.#o.homeOf(group).catch(() => null)) ?? known?.home;
+    if (!home || home === this.self) return this.#o.log(`member ${record.id} of group ${group} died here, and no other node manages the group`);
+    await this.#send(home, { op: 'member-died', group, id: record.id, detail: `${detail} (on node ${this.self})` }, OP_TIMEOUT_MS).catch((err: unknown) =>
+      this.#o.log(`cannot tell node ${home} that member ${record.id} of group ${group} died: ${String(err)}`),
     );
   }
 

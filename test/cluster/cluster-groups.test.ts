@@ -158,3 +158,38 @@ t.test('concurrent group creates beyond the cluster’s capacity never take more
   t.equal((await send(nodes[1]!.url, 'GET', '/v1/groups')).json.groups.length, 1);
   t.equal(Object.values(await allocatedCpu(nodes)).reduce((sum, cpu) => sum + cpu, 0), 100, 'and only its member holds resources');
 });
+
+t.test('a member that crashes after its group’s home died tells the node that took the group over', async (t) => {
+  const cluster = await startCluster(t, 3, { config: NODE });
+  if (!cluster) return;
+  const [a, b] = cluster.nodes as [ClusterNodeProcess, ClusterNodeProcess, ClusterNodeProcess];
+  const crashy = 'export class Counter { n = 0; add(k: number) { this.n += k; return this.n; } crash() { process.exit(3); } }';
+  t.equal((await send(a.url, 'PUT', '/v1/functions/counter', crashy)).status, 201);
+  // node-1 is half full while the group is placed, too full for any member: its home holds
+  // none of them. (An instance stays on the node asked while that leaves it at most half used.)
+  const filler = (await send(a.url, 'POST', '/v1/functions/counter/instances', { resources: { cpu: 500, memory: 64 } })).json;
+  t.equal(filler.node, 'node-1');
+  const members = [0, 1].map(() => ({ function: 'counter', resources: { cpu: 600, memory: 64 } }));
+  const team = await send(a.url, 'POST', '/v1/groups', { name: 'team', instances: members, policy: { placement: 'spread', onMemberFailure: 'restart', maxRestarts: 2 } });
+  t.equal(team.status, 201, JSON.stringify(team.json));
+  t.equal(team.json.node, 'node-1', 'managed by the node it was created through');
+  t.same(Object.keys(perNode(team.json.instances)).sort(), ['node-2', 'node-3'], 'one member on each of the other nodes');
+  t.equal((await send(a.url, 'DELETE', `/v1/instances/${filler.id}`)).status, 204);
+
+  a.process.child.kill('SIGKILL');
+  const adopted = await until(async () => {
+    const group = await send(b.url, 'GET', '/v1/groups/team');
+    return group.json.node && group.json.node !== 'node-1' ? group.json : undefined;
+  }, 100);
+  t.equal(adopted.status, 'running', 'its members lived through the death of its home');
+  // The member on the node that did not take the group over: it was placed by node-1.
+  const away = (adopted.instances as Member[]).find((m) => m.node !== adopted.node)!;
+  const at = cluster.nodes.find((node) => node.id === away.node)!;
+  t.equal((await send(at.url, 'POST', `/v1/instances/${away.id}/methods/crash`, [])).status, 500);
+  const restarted = await until(async () => {
+    const group = await send(b.url, 'GET', '/v1/groups/team');
+    return group.json.status === 'running' && group.json.restarts === 1 ? group.json : undefined;
+  }, 100);
+  t.equal(restarted.node, adopted.node, 'the node that took it over restarted it');
+  t.equal((await send(b.url, 'DELETE', '/v1/groups/team')).status, 204);
+});
