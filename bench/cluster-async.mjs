@@ -73,7 +73,7 @@ export async function clusterAsync(work, redisUrl) {
   console.log('| nodes | acknowledged/s | vs embedded | completed/s | vs embedded |');
   console.log('|---|---|---|---|---|');
   console.log(`| embedded (SQLite), 1 | ${med(0, 'ack').toFixed(0)} | 1.00 | ${med(0, 'done').toFixed(0)} | 1.00 |`);
-  for (const size of [1, 2, 3]) {
+  for (const size of (process.env.BENCH_CLUSTER_SIZES ?? "1,2,3").split(",").map(Number)) {
     console.log(`| cluster, ${size} | ${med(size, 'ack').toFixed(0)} | **${(med(size, 'ack') / med(0, 'ack')).toFixed(2)}** | ${med(size, 'done').toFixed(0)} | **${(med(size, 'done') / med(0, 'done')).toFixed(2)}** |`);
   }
 }
