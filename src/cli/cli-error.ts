@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   /** A cluster could not be started (ports, a node that never became ready). */
   notStarted: 3,
+  /** The Wisp at WISP_URL could not be reached (the error line names the URL and the cause). */
+  unreachable: 4,
 } as const;
 
 export class CliError extends Error {

@@ -5,6 +5,7 @@ import { CliError, EXIT } from './cli-error.js';
 import { clusterUp } from './cluster-launcher.js';
 import { forgetState, readState, running, stopProcess } from './cluster-state.js';
 import { parseRange, type PortChoice } from './ports.js';
+import type { Output } from './output.js';
 import { table } from './table.js';
 
 const DEFAULT_DATA = '.wisp-cluster';
@@ -22,11 +23,6 @@ interface ClusterView {
   nodes: { id: string; state: string; incarnation: number; leaseAgeMs: number; instances: number }[];
 }
 
-interface Output {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  json: boolean;
-}
 
 export function clusterCommands(program: Command, io: () => Output): void {
   const cluster = program.command('cluster').description('start, inspect and stop a local cluster of Wisp nodes over one Redis');

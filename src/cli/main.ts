@@ -5,11 +5,20 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
 import { clusterCommands } from './cluster-commands.js';
+import { functionCommands } from './function-commands.js';
+import { groupCommands } from './group-commands.js';
+import { instanceCommands } from './instance-commands.js';
+import { invocationCommands } from './invocation-commands.js';
+import type { Output } from './output.js';
+import { tokenCommand } from './token-command.js';
+import { triggerCommands } from './trigger-commands.js';
+import { WispClient } from './wisp-client.js';
 
 const program = new Command('wisp')
   .description('Wisp, a self-hosted serverless function platform, from the terminal')
   .option('--json', 'print the raw answer (JSON) for scripts, instead of a table')
   .exitOverride()
+  .showHelpAfterError('(wisp --help lists the commands; wisp COMMAND --help says more)')
   .addHelpText(
     'after',
     `
@@ -21,14 +30,27 @@ Exit codes:
   ${EXIT.ok}  done
   ${EXIT.failed}  the operation failed (the error line says why)
   ${EXIT.usage}  the command line is wrong
-  ${EXIT.notStarted}  a cluster could not be started (PORT_IN_USE, NO_PORTS_LEFT, CLUSTER_START_TIMEOUT, NODE_EXITED, REDIS_NOT_FOUND)`,
+  ${EXIT.notStarted}  a cluster could not be started (PORT_IN_USE, NO_PORTS_LEFT, CLUSTER_START_TIMEOUT, NODE_EXITED, REDIS_NOT_FOUND)
+  ${EXIT.unreachable}  the Wisp at WISP_URL could not be reached
+
+Errors are one line on stderr: "error CODE: what to do", CODE as in Wisp's problem documents.`,
   );
 
-clusterCommands(program, () => ({
+const io = (): Output => ({
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   json: program.opts<{ json?: boolean }>().json === true,
-}));
+  tty: process.stderr.isTTY === true,
+});
+const client = () => new WispClient();
+
+functionCommands(program, io, client);
+invocationCommands(program, io, client);
+instanceCommands(program, io, client);
+groupCommands(program, io, client);
+triggerCommands(program, io, client);
+tokenCommand(program, io);
+clusterCommands(program, io);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,21 +9,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWisp } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { redisInstalled } from '../helpers/redis.js';
 
-const WISP = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const HELLO = readFileSync(new URL('../../functions/hello.ts', import.meta.url), 'utf8');
 
-async function wisp(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [WISP, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
+const wisp = (args: string[], env: Record<string, string> = {}) => runWisp(args, env);
 
 const alive = (pid: number) => {
   try {
