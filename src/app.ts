@@ -46,6 +46,8 @@ import { TokenTable } from './auth/tokens.js';
 import { installAccessGate } from './gateway/access-gate.js';
 import { answerClientError, refuseConnect } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
+import { functionLogRoutes } from './gateway/function-log-routes.js';
+import { FunctionLogFeed } from './invocations/function-log-feed.js';
 import { clusterRoutes } from './gateway/cluster-routes.js';
 import { internalRoutes } from './gateway/internal-routes.js';
 import { instanceRouting } from './instances/instance-routing.js';
@@ -193,6 +195,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   // Each start is a new incarnation: its claims on attempts and slots are its own.
   const incarnation = `${cluster.nodeId}/${randomUUID()}`;
   const slots = stores.cluster ? new ClusterSlots({ store: stores.cluster.slots, owner: incarnation, leaseMs: config.cluster.leaseMs, clock, log }) : undefined;
+  const logFeed = new FunctionLogFeed();
   const invoker: Invoker = new Invoker({
     registry,
     pool,
@@ -204,6 +207,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     secrets: (fn) => env.of(fn),
     clock,
     ...(slots ? { slots } : {}),
+    logFeed,
   });
   const store = stores.invocations;
   const events = new InvocationEvents();
@@ -273,7 +277,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, instances, host, routing, groups: groupRouter, groupHost: groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay };
+  return { config, registry, env, pool, invoker, invocations, logFeed, instances, host, routing, groups: groupRouter, groupHost: groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
@@ -386,6 +390,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(functionRoutes, services);
   await app.register(invokeRoutes, services);
   await app.register(invocationRoutes, services);
+  await app.register(functionLogRoutes, services);
   await app.register(rawHttpRoutes, services);
   await app.register(instanceRoutes, services);
   await app.register(groupRoutes, services);

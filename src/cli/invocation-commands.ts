@@ -1,6 +1,7 @@
 // `wisp logs | invocations | cancel | retry`: invocations, their logs (followed as they come),
 // and what to do with one.
 import type { Command } from 'commander';
+import { eachEvent } from './event-stream.js';
 import { print, UsageError, type Output } from './output.js';
 import { table } from './table.js';
 import type { WispClient } from './wisp-client.js';
@@ -36,24 +37,6 @@ export async function finalInvocation(client: WispClient, id: string): Promise<I
   for (;;) {
     const { body } = await client.request<InvocationView>('GET', `${path(id)}?wait=${WAIT_SECONDS}`);
     if (FINAL.has(body.status)) return body;
-  }
-}
-
-/** Calls `each` for every server-sent event of the stream at `url`, until the stream ends. */
-async function eachEvent(client: WispClient, url: string, each: (data: string) => Promise<void>): Promise<void> {
-  const response = await client.send('GET', url, { headers: { accept: 'text/event-stream' } });
-  if (!response.ok || !response.body) throw await client.failure(response);
-  const decoder = new TextDecoder();
-  let buffered = '';
-  for await (const chunk of response.body) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    let end: number;
-    while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const event = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const data = event.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n');
-      if (data) await each(data);
-    }
   }
 }
 

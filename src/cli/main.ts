@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
 import { clusterCommands } from './cluster-commands.js';
+import { devCommand } from './dev-command.js';
 import { functionCommands } from './function-commands.js';
 import { groupCommands } from './group-commands.js';
 import { instanceCommands } from './instance-commands.js';
@@ -49,6 +50,7 @@ invocationCommands(program, io, client);
 instanceCommands(program, io, client);
 groupCommands(program, io, client);
 triggerCommands(program, io, client);
+devCommand(program, io);
 tokenCommand(program, io);
 clusterCommands(program, io);
 

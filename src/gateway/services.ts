@@ -1,3 +1,4 @@
+import type { FunctionLogFeed } from '../invocations/function-log-feed.js';
 import type { CacheSync } from '../cluster/cache-sync.js';
 import type { MemberOp } from '../groups/cluster-member-hosts.js';
 import type { GroupRouter } from '../groups/group-router.js';
@@ -25,6 +26,8 @@ export interface Services {
   metrics: WispMetrics;
   invoker: Invoker;
   invocations: Invocations;
+  /** Each function's call lines, live, for those who follow them. */
+  logFeed: FunctionLogFeed;
   triggers: Triggers;
   pool: StatelessPool;
   /** Instances wherever they run (forwarded to their owner in a cluster). */

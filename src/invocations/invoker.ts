@@ -13,6 +13,7 @@ import type { LogEntry, VersionRecord } from '../store/records.js';
 import { LocalSlots, type ConcurrencySlots, type Release } from './concurrency-slots.js';
 import { redactError, redactLogs, type FunctionSecrets, type Redact } from '../common/secret-redaction.js';
 import type { CallSummary } from './call-summary.js';
+import type { FunctionLogFeed } from './function-log-feed.js';
 
 export interface CallOptions {
   invocationId: string;
@@ -53,6 +54,8 @@ export interface InvokerOptions {
   clock: Clock;
   /** Where calls take their concurrency slots: in memory unless a cluster shares them. */
   slots?: ConcurrencySlots;
+  /** Where the lines of each call go for those who follow a function's logs live. */
+  logFeed?: FunctionLogFeed;
 }
 
 export class Invoker {
@@ -193,9 +196,20 @@ export class Invoker {
     }
     // Most functions have no secrets and skip this.
     if (secrets) outcome = redactOutcome(outcome, secrets.redact);
-    if (outcome.ok) return { ok: true, version, json: outcome.value, logs: outcome.logs };
+    if (outcome.ok) {
+      this.#feed(meta, outcome.logs, null);
+      return { ok: true, version, json: outcome.value, logs: outcome.logs };
+    }
     const error = fromFailedOutcome(outcome.phase, outcome.error, version);
+    this.#feed(meta, outcome.logs, error);
     return { ok: false, version, error, retriable: outcome.error.retriable !== false && outcome.phase !== 'result', logs: outcome.logs };
+  }
+
+  /** Hands a call's lines (and its error, with the function's own stack) to those following its function, if anyone is. */
+  #feed(meta: InvocationMeta, logs: LogEntry[], error: WispError | null): void {
+    const feed = this.#o.logFeed;
+    if (!feed?.wants(meta.function)) return;
+    feed.publish({ function: meta.function, version: meta.version, invocationId: meta.invocationId, attempt: meta.attempt, logs, error: error && { code: error.code, message: error.message, ...stackOf(error) } });
   }
 
   /**
@@ -245,4 +259,10 @@ function fromFailedOutcome(phase: FailurePhase, error: SerializedError, version:
   if (phase === 'uncaught') return new WispError('FUNCTION_CRASHED', `function "${version.name}" crashed its worker with an error no await caught (thrown from a callback, or a promise rejection left unhandled): ${error.name}: ${error.message}`, userErrorExtension(error));
   const what = phase === 'load' ? 'failed to load' : phase === 'result' ? 'returned a result that cannot be sent' : 'threw';
   return new WispError('FUNCTION_ERROR', `function "${version.name}" ${what}: ${error.name}: ${error.message}`, userErrorExtension(error));
+}
+
+/** The stack of the user's error inside a Wisp error (source-mapped to their file), if there is one. */
+function stackOf(error: WispError): { stack?: string } {
+  const stack = (error.extensions.error as { stack?: unknown } | undefined)?.stack;
+  return typeof stack === 'string' ? { stack } : {};
 }
