@@ -59,6 +59,9 @@ function isRetired(value: unknown): value is RetiredAnswer {
 // A path, not a file: URL: Piscina converts URLs on every run() call.
 const WORKER_FILE = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
 
+/** How often a cancelled task that no thread had started is looked for on the threads. */
+const LATE_STOP_POLL_MS = 50;
+
 export class StatelessPool {
   readonly #options: StatelessPoolOptions;
   readonly #tiers = new Map<string, { memoryMb: number; depth: number; piscina: Piscina }>();
@@ -101,6 +104,7 @@ export class StatelessPool {
     return new Promise((resolve, reject) => {
       let answered = false;
       let graceTimer: NodeJS.Timeout | undefined;
+      let lateStop: NodeJS.Timeout | undefined;
       // The caller is answered once: by the worker, the deadline or a cancellation, whichever is
       // first. settle() runs before the count drops, so a re-run is counted before its first
       // attempt is uncounted and close() never sees a false zero.
@@ -131,6 +135,15 @@ export class StatelessPool {
         graceTimer = setTimeout(() => {
           stopThread();
           answer(() => reject(cancelled()));
+          // Not started yet (its thread still booting, say, so no thread had the cancel): a
+          // thread may still pick it up and run it to its deadline. Stopped as soon as one does.
+          if (this.#slots.threadRunning(seq) === undefined) {
+            lateStop = setInterval(() => {
+              if (this.#slots.threadRunning(seq) === undefined) return;
+              stopThread();
+              clearInterval(lateStop);
+            }, LATE_STOP_POLL_MS);
+          }
         }, this.#options.cancelGraceMs);
       };
       options.signal?.addEventListener('abort', onCancel, { once: true });
@@ -138,6 +151,7 @@ export class StatelessPool {
         (value) => {
           clearTimeout(deadline);
           clearTimeout(graceTimer);
+          clearInterval(lateStop);
           // A worker answers null only for a task it skipped: past its deadline (answered
           // already) or cancelled before it started. A retiring worker turns a task away
           // unrun: it goes to another thread in what time it has left.
@@ -147,6 +161,7 @@ export class StatelessPool {
         (err: unknown) => {
           clearTimeout(deadline);
           clearTimeout(graceTimer);
+          clearInterval(lateStop);
           // A task that had not started when its thread died (another task on that thread
           // crashed it or ran out of time) is blameless: it runs again in what time it has left.
           const blameless = this.#threadDied(err) && this.#slots.threadRunning(seq) === undefined;

@@ -63,6 +63,19 @@ t.test('a running invocation that ignores the signal is stopped after the grace 
   t.equal((await invoke(app, 'fine')).body, '"fine"', 'the pool replaced the stopped thread');
 });
 
+t.test('a cancel that comes before any thread has started the attempt still stops it once one does', async (t) => {
+  // A grace of 1 ms ends before the tier's first thread has booted: no thread had the cancel.
+  const app = await startWisp(t, { invocations: { cancelGraceMs: 1 } as never, pool: { maxThreads: 1 } });
+  await mustDeploy(t, app, 'stubborn', 'export const config = { timeoutMs: 60000 };\nexport default () => { for (;;) {} };');
+  await mustDeploy(t, app, 'fine', 'export const config = { timeoutMs: 10000 };\nexport default () => "fine";');
+  const id = await mustSubmit(t, app, 'stubborn');
+  await waitStatus(app, id, 'running');
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/invocations/${id}` })).statusCode, 204);
+  t.equal((await waitFinal(app, id)).status, 'cancelled');
+  // Without the stop, the one thread spins on the cancelled attempt for its 60 s, and this call times out.
+  t.equal((await invoke(app, 'fine')).body, '"fine"', 'the thread that picked it up late was stopped');
+});
+
 t.test('synchronous invocations cannot be cancelled', async (t) => {
   const app = await startWisp(t);
   await mustDeploy(t, app, 'fine', 'export default () => "fine";');
