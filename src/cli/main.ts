@@ -19,7 +19,7 @@ const program = new Command('wisp')
   .description('Wisp, a self-hosted serverless function platform, from the terminal')
   .option('--json', 'print the raw answer (JSON) for scripts, instead of a table')
   .exitOverride()
-  .showHelpAfterError('(wisp --help lists the commands; wisp COMMAND --help says more)')
+  .showHelpAfterError()
   .addHelpText(
     'after',
     `

@@ -3,6 +3,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import { startWispProcess } from './process.js';
+import { tempDir } from './temp-dir.js';
 
 export const WISP_CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -25,4 +28,14 @@ export async function runWisp(args: string[], env: Record<string, string> = {}, 
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };
+}
+
+/** A real Wisp process for one test, and `run` to drive the executable at it from a temp dir. */
+export async function startCliWisp(t: Test) {
+  const wisp = await startWispProcess(tempDir());
+  t.teardown(() => void wisp.child.kill('SIGKILL'));
+  const dir = tempDir();
+  const env = { WISP_URL: wisp.url };
+  const run = (...args: string[]) => runWisp(args, env, { cwd: dir });
+  return { wisp, dir, env, run };
 }
