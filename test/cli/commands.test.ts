@@ -3,6 +3,7 @@
 // ls, versions, rollback, logs, invocations, env, token; --json for scripts; and errors as one
 // line `error CODE: …` with the documented exit codes (1 failed, 2 usage, 4 unreachable).
 import t from 'tap';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -68,6 +69,19 @@ t.test('a directory is deployed with the files it imports; --name and --config a
   t.equal((await run('invoke', 'sum', '[1,2,3]')).stdout, '6\n');
   const versions = JSON.parse((await run('--json', 'versions', 'sum')).stdout);
   t.equal(versions.versions[0].config.timeoutMs, 1234, 'the config was sent with the code');
+
+  // A package from node_modules, and a file big enough (2 MiB that do not compress) for progress.
+  const withDeps = join(dir, 'padded');
+  mkdirSync(join(withDeps, 'node_modules', 'pad-left'), { recursive: true });
+  writeFileSync(join(withDeps, 'node_modules', 'pad-left', 'package.json'), '{"name":"pad-left","main":"index.js"}');
+  writeFileSync(join(withDeps, 'node_modules', 'pad-left', 'index.js'), 'module.exports = (s, n) => String(s).padStart(n, "0");');
+  writeFileSync(join(withDeps, 'index.ts'), 'import padLeft from "pad-left";\nexport default (n: number) => padLeft(n, 5);\n');
+  writeFileSync(join(withDeps, 'noise.bin'), randomBytes(2 * 2 ** 20));
+  const big = await run('deploy', 'padded');
+  t.equal(big.code, 0, big.stderr);
+  t.match(big.stderr, /^uploading padded: 2\.\d MB\n/, 'a large upload says so');
+  t.match(big.stderr, /2\.\d MB of 2\.\d MB/, 'and shows its progress');
+  t.equal((await run('invoke', 'padded', '42')).stdout, '00042\n', 'its node_modules came with it');
 });
 
 t.test('errors: one line naming the code, and the documented exit code', async (t) => {
