@@ -1,7 +1,10 @@
 // GET /v1/functions/{name}/logs?follow=true on a real Wisp process: the console lines of sync,
 // async and failing calls arrive as server-sent events with their invocation ids, in order;
-// without follow=true it is 400, and an unknown function 404.
+// without follow=true it is 400, and an unknown function 404; a follower that stops reading is
+// dropped with a last `dropped` event while the calls go on.
 import t from 'tap';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { send, startWispProcess } from '../helpers/process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -65,4 +68,28 @@ t.test('without follow=true it is 400; an unknown function is 404', async (t) =>
   t.match(plain.json.detail, /follow=true/);
   const unknown = await send(wisp.url, 'GET', '/v1/functions/nobody/logs?follow=true');
   t.same([unknown.status, unknown.json.code], [404, 'FUNCTION_NOT_FOUND']);
+});
+
+t.test('a follower that stops reading is dropped with a last event, and the calls never wait for it', async (t) => {
+  const wisp = await startWispProcess(tempDir());
+  t.teardown(() => void wisp.child.kill('SIGKILL'));
+  // 64 lines of 1 KB a call: the most a call's log buffer (invocations.logBytes, 64 KiB) keeps.
+  await send(wisp.url, 'PUT', '/v1/functions/noisy', 'export default () => { for (let i = 0; i < 64; i++) console.log(String(i).padEnd(1000, ".")); return "done"; };');
+  const { port } = new URL(wisp.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(`GET /v1/functions/noisy/logs?follow=true HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n`);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  // Reads nothing more: the socket's buffers fill, then the server's queue for it.
+  socket.pause();
+  // 200 calls of 64 lines: far past what the buffers and the 1,000 waiting events hold.
+  for (let i = 0; i < 200; i++) t.equal((await send(wisp.url, 'POST', '/v1/functions/noisy/invoke', {})).json, 'done', `call ${i} answered`, { diagnostic: false });
+  socket.resume();
+  await once(socket, 'end');
+  const text = Buffer.concat(chunks).toString('utf8');
+  t.match(text, /event: dropped\ndata: \{"reason":"the client read too slowly: more than 1000 events waited for it"\}\n\n/, 'told why, last');
+  t.equal(text.slice(text.lastIndexOf('event: ')).split('\n')[0], 'event: dropped', 'no event after it: the stream ended');
+  t.ok((text.match(/event: log/g) ?? []).length < 200 * 64, 'it did not get every line');
 });
