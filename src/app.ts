@@ -166,7 +166,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   });
   const instances = routing.router;
   const localMembers = new LocalMemberHosts(cluster.nodeId, host, resources);
-  const clusterMembers = routing.peers ? new ClusterMemberHosts({ local: localMembers, cluster, peers: routing.peers, resources, homeOf: async (group) => (await stores.groups.get(group))?.node ?? null, log }) : null;
+  const clusterMembers = routing.peers ? new ClusterMemberHosts({ local: localMembers, cluster, peers: routing.peers, resources, viewAgeMs: config.cluster.heartbeatMs, homeOf: async (group) => (await stores.groups.get(group))?.node ?? null, log }) : null;
   const groups: GroupManager = new GroupManager({
     instances: host,
     hosts: clusterMembers ?? localMembers,

@@ -35,6 +35,8 @@ export interface ClusterMemberHostsOptions {
   cluster: ClusterNode;
   peers: Peers;
   resources: NodeResources;
+  /** How old another node's view of its resources may be: its heartbeat period. */
+  viewAgeMs: number;
   /** The node that manages `group` now, as stored (another takes over when its home dies). */
   homeOf: (group: string) => Promise<string | null>;
   log: (message: string) => void;
@@ -77,15 +79,24 @@ export class ClusterMemberHosts implements MemberHosts {
   }
 
   async place(members: InstanceRecord[], policy: GroupPlacementPolicy): Promise<string[]> {
-    const self = this.#o.cluster.holdsLease() ? { id: this.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated } : null;
-    const candidates = await this.#o.peers.candidates(this.self, self);
-    const placement = placeGroup(candidates, members.map((m) => m.resources), policy, this.self);
+    let placement = await this.#placeOnce(members, policy);
+    // Other nodes' views are a heartbeat old: one that just freed what the group needs (a
+    // member that died there, a group stopped for a restart) shows it at its next heartbeat.
+    if (!placement.ok && placement.shortfalls.some((s) => s.node !== this.self)) {
+      await new Promise((resolve) => setTimeout(resolve, this.#o.viewAgeMs));
+      placement = await this.#placeOnce(members, policy);
+    }
     if (placement.ok) return placement.nodes;
     const own = placement.shortfalls.find((s) => s.node === this.self);
     throw new WispError('INSUFFICIENT_RESOURCES', `not enough resources in the cluster for member ${placement.member} of the group, after the members placed before it: ${describeShortfalls(placement.shortfalls)}`, {
       ...(own ? { shortfall: own.short } : {}),
       shortfalls: placement.shortfalls.map(({ node, short }) => ({ node, short })),
     });
+  }
+
+  async #placeOnce(members: InstanceRecord[], policy: GroupPlacementPolicy): Promise<ReturnType<typeof placeGroup>> {
+    const self = this.#o.cluster.holdsLease() ? { id: this.self, capacity: this.#o.resources.capacity, allocated: this.#o.resources.allocated } : null;
+    return placeGroup(await this.#o.peers.candidates(this.self, self), members.map((m) => m.resources), policy, this.self);
   }
 
   start(node: string, group: string, members: InstanceRecord[]): Promise<StartOutcome[]> {
