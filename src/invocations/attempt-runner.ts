@@ -117,6 +117,8 @@ export class AttemptRunner {
       this.#running.delete(record.id);
       // As it was before the claim: it never started, and used no attempt.
       void this.#end(unclaimed, 'failed', { error: invocationError(error) }, []).then((stored) => settled(stored ? unclaimed : undefined));
+      // Like every other way an attempt stops running here: what held room for it lets go.
+      this.#o.onFreed();
       return outcome;
     }
     // The claim has made it running; whoever watches it sees the attempt start.

@@ -100,7 +100,8 @@ t.test('a timeout is retried like an error', async (t) => {
 
 t.test('an invocation still queued past maxAgeMs fails with EVENT_AGE_EXCEEDED without running', async (t) => {
   const clock = new ManualClock();
-  const app = await startWisp(t, {}, tempDir(), { clock });
+  // One at a time: an aged invocation that kept its room would leave none for the next.
+  const app = await startWisp(t, { invocations: { maxRunning: 1 } }, tempDir(), { clock });
   const gate = await startGate(t);
   await mustDeploy(
     t,
@@ -120,6 +121,8 @@ export default async (input: string) => { runs++; if (input === "hold") await fe
   t.equal(late.status, 'failed');
   t.equal(late.error?.code, 'EVENT_AGE_EXCEEDED');
   t.equal(late.attempts, 0, 'it never ran');
+  const after = await mustSubmit(t, app, 'aged', 'next');
+  t.equal((await waitFinal(app, after)).status, 'succeeded', 'the next invocation still runs');
 });
 
 t.test('POST /retry runs a failed invocation again with the same id and fresh retries', async (t) => {
