@@ -154,20 +154,22 @@ export class JobDispatcher implements Dispatch {
     const slot = await this.#slotFor(record);
     if (slot === 'refused') return SLOT_RETRY_MS;
     await this.#cap.acquire();
-    if (this.#closed) {
+    // Until the runner has the attempt, what was taken for it goes back here.
+    const giveBack = () => {
       this.#cap.release();
       slot?.();
+    };
+    if (this.#closed) {
+      giveBack();
       return RECHECK_MS;
     }
     const [claim] = await this.#o.store.claim([id], this.#o.lease, this.#o.clock.now()).catch((err: unknown) => {
-      this.#cap.release();
-      slot?.();
+      giveBack();
       throw err;
     });
     if (!claim) {
       // Changed since it was read (cancelled, or claimed through the store by another): read again.
-      this.#cap.release();
-      slot?.();
+      giveBack();
       return 0;
     }
     const stored = await this.#runner.start(claim, record, slot);
