@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from './cli-error.js';
 import { eachEvent } from './event-stream.js';
 import { UsageError, type Output } from './output.js';
-import { deployBody } from './upload-body.js';
+import { defaultName, deployBody } from './upload-body.js';
 import { WispClient } from './wisp-client.js';
 
 const GATEWAY = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -63,7 +63,8 @@ export function devCommand(program: Command, io: () => Output): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const name = options.name ?? (await deployBody(path, undefined)).defaultName;
+      // Named without reading it: a directory is archived once per deploy, not once more here.
+      const name = options.name ?? defaultName(path, statSync(path).isDirectory());
       let version = 0;
       let timer: NodeJS.Timeout | undefined;
       let deploying = Promise.resolve();

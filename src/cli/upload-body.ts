@@ -42,13 +42,19 @@ export async function deployBody(path: string, config: unknown): Promise<DeployB
   return { bytes, contentType: `multipart/form-data; boundary=${boundary}`, defaultName: code.defaultName };
 }
 
+/** A function's name when none is given: a file's name without its extension, or a directory's name. */
+export function defaultName(path: string, isDirectory: boolean): string {
+  const name = basename(path.replace(/\/+$/, ''));
+  return isDirectory ? name : name.replace(/\.tar\.gz$/, '').replace(/\.[^.]+$/, '');
+}
+
 async function moduleFile(path: string): Promise<DeployBody> {
   const name = basename(path);
   const extension = name.endsWith('.tar.gz') ? '.gz' : extname(name);
   return {
     bytes: await readFile(path),
     contentType: TYPES[extension.toLowerCase()] ?? 'application/typescript',
-    defaultName: name.replace(/\.tar\.gz$/, '').replace(/\.[^.]+$/, ''),
+    defaultName: defaultName(path, false),
   };
 }
 
@@ -56,7 +62,7 @@ async function archive(dir: string): Promise<DeployBody> {
   const chunks: Buffer[] = [];
   const stream = createTar({ gzip: true, cwd: dir, portable: true, filter: (path) => !/(^|\/)\.git(\/|$)/.test(path) }, ['.']);
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return { bytes: Buffer.concat(chunks), contentType: 'application/gzip', defaultName: basename(dir.replace(/\/+$/, '')) };
+  return { bytes: Buffer.concat(chunks), contentType: 'application/gzip', defaultName: defaultName(dir, true) };
 }
 
 /** A body as a stream that reports how much of it has been sent. */
