@@ -1,5 +1,8 @@
 // What every benchmark here shares: wrk, starting servers that print their URL, medians.
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -84,4 +87,26 @@ export async function untilActive(url, count) {
     if (view.nodes.filter((n) => n.state === 'active' && n.address).length >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * The gateway's pid under `node dist/main.js`, whose own process is the supervisor (its RSS is
+ * not where instances live); the pid itself when it has no child.
+ */
+export function gatewayPid(pid) {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+  return children.length > 0 ? Number(children[0]) : pid;
+}
+
+/** Milliseconds from `new Worker()` of a one-line CommonJS file to its first message: the fastest a thread starts. */
+export function rawWorkerStart() {
+  const began = performance.now();
+  const worker = new Worker(new URL('./first-message-worker.cjs', import.meta.url));
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => {
+      const ms = performance.now() - began;
+      void worker.terminate().then(() => resolve(ms));
+    });
+  });
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 
-export const SELECTION = ['test/gateway', 'test/invocations', 'test/instances', 'test/groups', 'test/triggers'];
+export const SELECTION = ['test/gateway', 'test/invocations', 'test/instances', 'test/sockets', 'test/groups', 'test/triggers'];
 
 if (spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status !== 0) {
   console.log('!!! redis-server is not installed (apt-get install -y redis-server): the suites on the Redis backend are NOT run');

@@ -6,10 +6,14 @@ import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { docsRoutes } from './gateway/docs-routes.js';
+import { uiRoutes } from './gateway/ui-routes.js';
 import { functionRoutes } from './gateway/function-routes.js';
 import { groupRoutes } from './gateway/group-routes.js';
 import { instanceRoutes } from './gateway/instance-routes.js';
+import { instanceSocketRoutes } from './gateway/instance-socket-routes.js';
+import { registerWebSockets } from './gateway/websockets.js';
 import { invokeRoutes } from './gateway/invoke-routes.js';
+import { batchRoutes } from './gateway/batch-routes.js';
 import { invocationRoutes } from './gateway/invocation-routes.js';
 import { AllowedMethods } from './gateway/allowed-methods.js';
 import { answerFrameworkError, installProblemHandlers, ROUTER_OPTIONS } from './gateway/problem.js';
@@ -38,6 +42,8 @@ import { routeGatewayRequest } from './invocations/gateway-router.js';
 import { InvocationEvents } from './invocations/invocation-events.js';
 import { Invocations } from './invocations/invocations.js';
 import { sharedCallbackSecret } from './invocations/signing-secret.js';
+import { BatchCompletion } from './invocations/batch-completion.js';
+import { Batches } from './invocations/batches.js';
 import { SyncHistory } from './invocations/sync-history.js';
 import { Triggers } from './triggers/triggers.js';
 import { CronScheduler } from './triggers/cron-scheduler.js';
@@ -48,6 +54,7 @@ import { answerClientError, refuseConnect } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
 import { functionLogRoutes } from './gateway/function-log-routes.js';
 import { FunctionLogFeed } from './invocations/function-log-feed.js';
+import { startLogRelay, type LogRelay } from './invocations/log-relay.js';
 import { clusterRoutes } from './gateway/cluster-routes.js';
 import { internalRoutes } from './gateway/internal-routes.js';
 import { instanceRouting } from './instances/instance-routing.js';
@@ -133,6 +140,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
       await env.load();
     },
   }, log);
+  const logFeed = new FunctionLogFeed();
   const host: InstanceManager = new InstanceManager({
     nodeId: cluster.nodeId,
     registry,
@@ -151,6 +159,8 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     routeRequest: route,
     // Synchronous method calls and constructors, with their logs, in the synchronous history.
     record: (call) => invocations.recordCall(call, false),
+    logFeed,
+    socketBufferBytes: config.instances.socketBufferBytes,
     clock,
   });
   const routing = instanceRouting({
@@ -161,6 +171,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     resources,
     defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
     defaultTimeoutMs: config.functions.defaultTimeoutMs,
+    socketFrameBytes: config.instances.socketFrameBytes,
     log,
     groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover(), adoptOrphans: (active) => groups.adoptOrphans(active) },
   });
@@ -195,7 +206,6 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   // Each start is a new incarnation: its claims on attempts and slots are its own.
   const incarnation = `${cluster.nodeId}/${randomUUID()}`;
   const slots = stores.cluster ? new ClusterSlots({ store: stores.cluster.slots, owner: incarnation, leaseMs: config.cluster.leaseMs, clock, log }) : undefined;
-  const logFeed = new FunctionLogFeed();
   const invoker: Invoker = new Invoker({
     registry,
     pool,
@@ -211,16 +221,12 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
   });
   const store = stores.invocations;
   const events = new InvocationEvents();
-  const callbacks = new CallbackSender({
-    store,
-    events,
-    clock,
-    secret: callbackSigningSecret,
+  const callbackDelivery = {
     maxAttempts: config.invocations.callbacks.maxAttempts,
     backoff: { baseMs: config.invocations.callbacks.backoffMs, maxMs: config.invocations.callbacks.maxBackoffMs },
     timeoutMs: config.invocations.callbacks.timeoutMs,
-    log,
-  });
+  };
+  const callbacks = new CallbackSender({ store, events, clock, secret: callbackSigningSecret, ...callbackDelivery, log });
   const dispatchOptions = {
     store,
     // Takes back the claims of the incarnation before this one.
@@ -255,9 +261,24 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     log,
     cancelElsewhere: (id) => relay.cancelElsewhere(id),
   });
+  const batches = new Batches({
+    store: stores.batches,
+    invocations,
+    dispatcher,
+    events,
+    clock,
+    maxSize: config.invocations.maxBatchSize,
+    completion: new BatchCompletion({ store: stores.batches, events, clock, secret: callbackSigningSecret, ...callbackDelivery, log }),
+    retentionMs: config.invocations.retentionMs,
+    log,
+  });
   let relay: InvocationRelay = aloneRelay;
+  let logRelay: LogRelay | undefined;
+  const stopRelay = () => logRelay?.close();
   const startRelay = async () => {
-    if (stores.cluster) relay = await startInvocationRelay({ bus: stores.cluster.bus, nodeId: cluster.nodeId, events, store, dispatcher, log });
+    if (!stores.cluster) return;
+    relay = await startInvocationRelay({ bus: stores.cluster.bus, nodeId: cluster.nodeId, events, store, dispatcher, log });
+    logRelay = await startLogRelay({ bus: stores.cluster.bus, nodeId: cluster.nodeId, feed: logFeed, now: () => clock.now(), log });
   };
   const triggerStore = stores.triggers;
   const cron = new CronScheduler({ store: triggerStore, invocations, clock, log });
@@ -277,7 +298,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, logFeed, instances, host, routing, groups: groupRouter, groupHost: groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay };
+  return { config, registry, env, pool, invoker, invocations, batches, logFeed, instances, host, routing, groups: groupRouter, groupHost: groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay, stopRelay };
 }
 
 /** The node id of a single Wisp (cluster mode names its nodes). */
@@ -360,12 +381,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await services.routing.recover(waitMs);
   await services.groupHost.recover();
   await services.invocations.recover();
+  await services.batches.recover();
   await services.triggers.recover();
   app.addHook('onClose', async () => {
     inspector.close();
+    services.stopRelay();
     services.triggers.close();
     // The queue stops taking work first; attempts already running finish while the pool closes.
     await services.invocations.close();
+    await services.batches.close();
     await services.groupHost.close();
     await services.host.close();
     await services.routing.close();
@@ -377,6 +401,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     await stores.close();
   });
 
+  // First: its hook marks upgrade requests, so that one refused by any later hook (the access
+  // gate's, too) has its socket closed after the answer rather than left open.
+  await registerWebSockets(app, config);
   // Before any route, so that every route gets an access rule and passes the gate.
   installAccessGate(app, {
     tokens: new TokenTable(config.auth.tokens),
@@ -386,13 +413,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   installProblemHandlers(app, allowed);
   await registerProtections(app, config);
   await app.register(docsRoutes);
+  await app.register(uiRoutes);
   await app.register(systemRoutes, services);
   await app.register(functionRoutes, services);
   await app.register(invokeRoutes, services);
   await app.register(invocationRoutes, services);
+  await app.register(batchRoutes, services);
   await app.register(functionLogRoutes, services);
   await app.register(rawHttpRoutes, services);
   await app.register(instanceRoutes, services);
+  await app.register(instanceSocketRoutes, services);
   await app.register(groupRoutes, services);
   await app.register(triggerRoutes, services);
   await app.register(envRoutes, services);

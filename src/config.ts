@@ -49,6 +49,8 @@ export interface Config {
   readonly limits: {
     readonly uploadBytes: number;
     readonly requestBodyBytes: number;
+    /** A batch's body (POST /v1/functions/{name}/batches): its inputs together. */
+    readonly batchBodyBytes: number;
     readonly resultBytes: number;
     /** All request headers together (Node's maxHeaderSize); more is 431. */
     readonly headerBytes: number;
@@ -108,6 +110,10 @@ export interface Config {
     readonly checkpointTimeoutMs: number;
     /** The most a checkpoint may hold; each instance's limit is also at most a quarter of its memory. */
     readonly checkpointBytes: number;
+    /** The largest WebSocket frame a client may send an instance; a larger one closes the socket with 1009. */
+    readonly socketFrameBytes: number;
+    /** What may wait to be written to one client's WebSocket before it is closed as too slow (4008). */
+    readonly socketBufferBytes: number;
   };
   readonly invocations: {
     /** Asynchronous invocations running at once; null in the file means two per pool thread. */
@@ -125,6 +131,8 @@ export interface Config {
     readonly cancelGraceMs: number;
     /** The longest ?wait= a GET may ask for. */
     readonly maxWaitSeconds: number;
+    /** The most inputs one batch may have. */
+    readonly maxBatchSize: number;
     /**
      * How long a claim on an attempt holds without renewal (renewed every third of it). An
      * attempt whose node stops renewing is taken back and run again after this.
@@ -194,6 +202,7 @@ const schema = section({
   limits: section({
     uploadBytes: positiveInt,
     requestBodyBytes: positiveInt,
+    batchBodyBytes: positiveInt,
     resultBytes: positiveInt,
     headerBytes: { type: 'integer', minimum: 1024 },
     headersTimeoutMs: positiveInt,
@@ -236,6 +245,8 @@ const schema = section({
     startTimeoutMs: positiveInt,
     checkpointTimeoutMs: positiveInt,
     checkpointBytes: positiveInt,
+    socketFrameBytes: positiveInt,
+    socketBufferBytes: positiveInt,
   }),
   invocations: section({
     maxRunning: positiveIntOrNull,
@@ -246,6 +257,7 @@ const schema = section({
     logBytes: positiveInt,
     cancelGraceMs: positiveInt,
     maxWaitSeconds: positiveInt,
+    maxBatchSize: positiveInt,
     leaseMs: { type: 'integer', minimum: 1000 },
     callbacks: section({
       secret: { anyOf: [{ type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }, { type: 'null' }] },

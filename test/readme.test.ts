@@ -28,7 +28,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const README_ADDRESS = /\b(?:localhost|127\.0\.0\.1):8080\b/g;
 const CALLBACK_URL = 'https://example.com/hooks/wisp';
-const BLOCK_TIMEOUT_MS = 20_000;
+/**
+ * A guard against a block that hangs, not a speed check: each `npx wisp` in a block costs npm's
+ * own start-up (over a second here, several under CI's parallel load), and the CLI block has
+ * seven of them; 20 s was not enough on a loaded machine.
+ */
+const BLOCK_TIMEOUT_MS = 90_000;
 const SHELLS = new Set(['sh', 'bash']);
 
 interface Block {

@@ -3,18 +3,8 @@ import type { Command } from 'commander';
 import { jsonArgument, print, readStdin, type Output } from './output.js';
 import { table } from './table.js';
 import type { WispClient } from './wisp-client.js';
-
-interface InstanceView {
-  id: string;
-  function: string;
-  version: number;
-  class: string;
-  name: string | null;
-  group: string | null;
-  status: string;
-  node?: string;
-  resources: { cpu: number; memory: number };
-}
+// The API's own view of an instance (a type only: the CLI loads nothing of the server for it).
+import type { InstanceView } from '../instances/instance-record.js';
 
 const path = (id: string) => `/v1/instances/${encodeURIComponent(id)}`;
 

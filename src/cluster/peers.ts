@@ -62,12 +62,7 @@ export class Peers {
 
   /** POSTs `body` to `path` on `node`: its answer, or the error it ended with (see PeerClient). */
   async post<T>(node: string, path: string, body: unknown, timeoutMs: number): Promise<T> {
-    let address = this.#addresses.get(node);
-    if (address === undefined) {
-      await this.nodes();
-      address = this.#addresses.get(node);
-      if (address === undefined) throw new PeerUnreachable(`node ${node} is not a live member of the cluster`);
-    }
+    const address = await this.address(node);
     try {
       return await this.#client.post<T>(address, path, body, timeoutMs);
     } catch (err) {
@@ -75,6 +70,22 @@ export class Peers {
       if (err instanceof PeerUnreachable) this.#addresses.delete(node);
       throw err;
     }
+  }
+
+  /** The node's address (http://host:port); throws PeerUnreachable for a node that is not a live member. */
+  async address(node: string): Promise<string> {
+    let address = this.#addresses.get(node);
+    if (address === undefined) {
+      await this.nodes();
+      address = this.#addresses.get(node);
+      if (address === undefined) throw new PeerUnreachable(`node ${node} is not a live member of the cluster`);
+    }
+    return address;
+  }
+
+  /** Forgets the node's address (it could not be reached): the next request reads them again. */
+  forget(node: string): void {
+    this.#addresses.delete(node);
   }
 
   close(): Promise<void> {

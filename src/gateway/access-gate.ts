@@ -57,9 +57,18 @@ function neededScope(request: FastifyRequest, options: AccessGateOptions): Scope
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (!header) return undefined;
+  // A browser cannot set headers on a WebSocket: an upgrade may carry the token as ?token=.
+  if (!header) return isUpgrade(request) ? tokenInQuery(request) : undefined;
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   return match ? match[1] : '';
+}
+
+/** Read from the header: the WebSocket plugin marks its requests in a hook that may run after this one. */
+const isUpgrade = (request: FastifyRequest) => request.headers.upgrade?.toLowerCase() === 'websocket';
+
+function tokenInQuery(request: FastifyRequest): string | undefined {
+  const token = (request.query as { token?: unknown } | undefined)?.token;
+  return typeof token === 'string' ? token : undefined;
 }
 
 function check(request: FastifyRequest, options: AccessGateOptions): { error: WispError; challenge: string } | null {
@@ -69,7 +78,7 @@ function check(request: FastifyRequest, options: AccessGateOptions): { error: Wi
   if (token) request.wispToken = token;
   if (needed === null) return null;
   if (presented === undefined) {
-    return { error: new WispError('TOKEN_REQUIRED', `this route needs a bearer token with scope ${needed}: send Authorization: Bearer <token>`), challenge: REALM };
+    return { error: new WispError('TOKEN_REQUIRED', `this route needs a bearer token with scope ${needed}: send Authorization: Bearer <token>${isUpgrade(request) ? ' (or, on a WebSocket, ?token=<token>)' : ''}`), challenge: REALM };
   }
   if (!token) {
     const why = presented === '' ? 'the Authorization header must be "Bearer <token>"' : 'the bearer token is not one Wisp accepts';

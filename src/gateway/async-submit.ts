@@ -33,15 +33,26 @@ export function submitHeaders(request: FastifyRequest): Pick<SubmitRequest, 'ide
   return out;
 }
 
-/** Where to find an accepted invocation; a replayed idempotent submit says so. */
-export function acceptedHeaders(reply: FastifyReply, invocationId: string, existed: boolean): FastifyReply {
+/** How a submission was taken: stored now, an idempotent replay, or an equal pending one reused. */
+export interface SubmitOutcome {
+  existed: boolean;
+  reused?: true;
+}
+
+/**
+ * Where to find an accepted invocation: 202, or 200 with `Reused: true` when the function's
+ * concurrencyControl gave the caller an equal invocation already pending; a replayed
+ * idempotent submit says so.
+ */
+export function acceptedHeaders(reply: FastifyReply, invocationId: string, { existed, reused }: SubmitOutcome): FastifyReply {
   reply.header('location', `/v1/invocations/${invocationId}`);
   reply.header('x-invocation-id', invocationId);
   if (existed) reply.header('idempotent-replayed', 'true');
-  return reply.code(202);
+  if (reused) reply.header('reused', 'true');
+  return reply.code(reused ? 200 : 202);
 }
 
-/** 202 {id, status} with acceptedHeaders. */
-export function accepted(reply: FastifyReply, { invocation, existed }: { invocation: InvocationView; existed: boolean }): FastifyReply {
-  return acceptedHeaders(reply, invocation.id, existed).send({ id: invocation.id, status: invocation.status });
+/** {id, status} with acceptedHeaders. */
+export function accepted(reply: FastifyReply, outcome: SubmitOutcome & { invocation: InvocationView }): FastifyReply {
+  return acceptedHeaders(reply, outcome.invocation.id, outcome).send({ id: outcome.invocation.id, status: outcome.invocation.status });
 }

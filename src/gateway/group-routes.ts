@@ -1,6 +1,7 @@
 // Groups: /v1/groups[/{name}[/suspend|/resume]].
 import type { FastifyInstance } from 'fastify';
 import type { CreateGroupRequest } from '../groups/group-manager.js';
+import { waitForGroup } from '../groups/group-wait.js';
 import { useJsonParser } from './json-body.js';
 import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
@@ -10,7 +11,7 @@ const nameParams = { type: 'object', properties: { name: { type: 'string', patte
 
 type NameParams = { Params: { name: string } };
 
-export async function groupRoutes(app: FastifyInstance, { groups }: Services): Promise<void> {
+export async function groupRoutes(app: FastifyInstance, { groups, config, invocations }: Services): Promise<void> {
   useJsonParser(app);
 
   app.post<{ Body: CreateGroupRequest }>('/v1/groups', { schema: requestSchemas('/v1/groups', 'post') }, async (request, reply) => {
@@ -20,7 +21,19 @@ export async function groupRoutes(app: FastifyInstance, { groups }: Services): P
   });
 
   app.get('/v1/groups', async () => ({ groups: await groups.list() }));
-  app.get<NameParams>('/v1/groups/:name', { schema: { params: nameParams } }, async (request) => groups.get(request.params.name));
+  app.get<NameParams & { Querystring: { wait?: number } }>(
+    '/v1/groups/:name',
+    { schema: { params: nameParams, querystring: { type: 'object', properties: { wait: { type: 'number', minimum: 0, maximum: config.invocations.maxWaitSeconds } }, additionalProperties: false } } },
+    async (request, reply) => {
+      const { wait } = request.query;
+      if (!wait) return groups.get(request.params.name);
+      // A shutdown ends the wait, as it ends invocation long-polls; so does a client that went.
+      const gone = new AbortController();
+      // The response's close: the request's fires once its (empty) body has been read.
+      reply.raw.once('close', () => gone.abort());
+      return waitForGroup((name) => groups.get(name), request.params.name, wait, AbortSignal.any([invocations.stopWaiting, gone.signal]));
+    },
+  );
 
   app.delete<NameParams>('/v1/groups/:name', { schema: { params: nameParams } }, async (request, reply) => {
     await groups.delete(request.params.name);

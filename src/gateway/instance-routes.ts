@@ -11,7 +11,7 @@ import { INVOCATION_ID_HEADER } from './invoke-routes.js';
 import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 
-const idParams = {
+export const idParams = {
   type: 'object',
   properties: { id: { type: 'string', pattern: '^ins_[0-9a-f]{20}$' } },
   required: ['id'],

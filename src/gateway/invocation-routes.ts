@@ -9,14 +9,8 @@ import { checkFunctionNames } from './name-check.js';
 import { requestSchemas } from './request-schemas.js';
 import type { Services } from './services.js';
 import { streamInvocationEvents } from './invocation-events-stream.js';
+import { uuidParams as idParams, type IdParams } from './uuid-params.js';
 
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' } },
-  required: ['id'],
-} as const;
-
-type IdParams = { Params: { id: string } };
 
 export async function invocationRoutes(app: FastifyInstance, { invocations, config }: Services): Promise<void> {
   treatEveryBodyAsJson(app);

@@ -26,6 +26,8 @@ export async function invokeRoutes(app: FastifyInstance, { invoker }: Services):
     const json = await invoker.invoke(request.params.name, request.body ?? null, {
       invocationId,
       ...(request.query.version === undefined ? {} : { version: request.query.version }),
+      // Answered by an equal call already running (the function's concurrencyControl): its id.
+      joined: (runningId) => reply.header(INVOCATION_ID_HEADER, runningId).header('reused', 'true'),
     });
     // Already JSON text from the worker: sent as is, not serialized again.
     return reply.type('application/json').send(json);

@@ -87,7 +87,8 @@ export interface MethodsOfPath {
 function notFound(request: FastifyRequest, reply: FastifyReply, routes: MethodsOfPath): FastifyReply {
   const path = request.url.split('?')[0]!;
   const { methods, hint } = routes.of(path);
-  if (methods.length === 0) return sendProblem(reply, request, new WispError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}; see /docs`));
+  // A route that takes this method and found nothing under it (a file /ui/ does not have).
+  if (methods.length === 0 || methods.includes(request.method)) return sendProblem(reply, request, new WispError('ROUTE_NOT_FOUND', `no route ${request.method} ${path}; see /docs`));
   reply.header('allow', methods.join(', '));
   const detail = `${path} does not take ${request.method}; it takes ${methods.join(', ')}${hint ? `: ${hint}` : ''}`;
   return sendProblem(reply, request, new WispError('METHOD_NOT_ALLOWED', detail));

@@ -8,6 +8,7 @@ import type { GroupManager } from '../groups/group-manager.js';
 import type { InstanceManager } from '../instances/instance-manager.js';
 import type { InstanceRouter } from '../instances/instance-router.js';
 import type { InstanceRouting } from '../instances/instance-routing.js';
+import type { Batches } from '../invocations/batches.js';
 import type { Invocations } from '../invocations/invocations.js';
 import type { Invoker } from '../invocations/invoker.js';
 import type { Triggers } from '../triggers/triggers.js';
@@ -26,6 +27,8 @@ export interface Services {
   metrics: WispMetrics;
   invoker: Invoker;
   invocations: Invocations;
+  /** Batches of asynchronous invocations (one request, many inputs). */
+  batches: Batches;
   /** Each function's call lines, live, for those who follow them. */
   logFeed: FunctionLogFeed;
   triggers: Triggers;
@@ -44,6 +47,7 @@ export interface Services {
   resources: NodeResources;
   cluster: ClusterNode;
   sync: CacheSync;
-  /** Starts relaying invocation changes and cancels between nodes (a cluster's; alone, nothing). */
+  /** Starts relaying invocation changes, cancels and followed logs between nodes (a cluster's; alone, nothing). */
   startRelay: () => Promise<void>;
+  stopRelay: () => void;
 }

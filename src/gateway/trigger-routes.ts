@@ -51,8 +51,8 @@ export async function triggerRoutes(app: FastifyInstance, { triggers }: Services
       '/hooks/:id',
       { schema: { params: { type: 'object', properties: { id: TRIGGER_ID }, required: ['id'] } } },
       async (request, reply) => {
-        const { invocationId, existed } = await triggers.deliver(request.params.id, request.body ?? Buffer.alloc(0), request.headers);
-        return acceptedHeaders(reply, invocationId, existed).send({ invocationId });
+        const { invocationId, ...outcome } = await triggers.deliver(request.params.id, request.body ?? Buffer.alloc(0), request.headers);
+        return acceptedHeaders(reply, invocationId, outcome).send({ invocationId });
       },
     );
   });

@@ -58,7 +58,7 @@ export class GroupManager {
   constructor(options: GroupManagerOptions) {
     this.#o = options;
     this.#fleet = new MemberFleet(options.hosts, options.clock, options.log);
-    options.instances.onMemberExit((record, detail) => {
+    options.instances.members.onExit((record, detail) => {
       if (record.group === null) return;
       if (!this.#groups.has(record.group) && options.elsewhere) return options.elsewhere(record, detail);
       this.memberDied(record.group, record.id, detail);
@@ -247,7 +247,7 @@ export class GroupManager {
         continue;
       }
       this.#groups.set(group.name, group);
-      for (const id of group.members) this.#records.set(id, this.#o.instances.memberRecord(id));
+      for (const id of group.members) this.#records.set(id, this.#o.instances.members.record(id));
       found.push(group);
     }
     await Promise.all(
@@ -299,7 +299,7 @@ export class GroupManager {
         const { function: fn, ...instance } = spec;
         if (spec.name !== undefined && names.has(`${fn}/${spec.name}`)) throw new WispError('INVALID_REQUEST', `two members of the group are named "${spec.name}"`);
         if (spec.name !== undefined) names.add(`${fn}/${spec.name}`);
-        members.push(await this.#o.instances.prepareMember(fn, instance, request.name));
+        members.push(await this.#o.instances.members.prepare(fn, instance, request.name));
         outcomes.push({ index, function: fn, result: 'ready' });
       } catch (err) {
         outcomes.push(memberError(index, spec.function, err));
@@ -364,7 +364,7 @@ export class GroupManager {
   }
 
   #members(group: GroupRecord): InstanceRecord[] {
-    return group.members.map((id) => this.#records.get(id) ?? this.#o.instances.memberRecord(id));
+    return group.members.map((id) => this.#records.get(id) ?? this.#o.instances.members.record(id));
   }
 
   #view(group: GroupRecord): GroupView {

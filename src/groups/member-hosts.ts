@@ -53,22 +53,22 @@ export class LocalMemberHosts implements MemberHosts {
     } catch (err) {
       return members.map(() => outcomeOf(err));
     }
-    const started = await Promise.allSettled(members.map((m, i) => this.#host.startMember(m, reservations[i]!)));
+    const started = await Promise.allSettled(members.map((m, i) => this.#host.members.start(m, reservations[i]!)));
     if (started.every((s) => s.status === 'fulfilled')) return members.map(() => ({ ok: true }));
-    await Promise.all(members.map((m) => this.#host.stopMember(m.id)));
+    await Promise.all(members.map((m) => this.#host.members.stop(m.id)));
     for (const r of reservations) r.release();
     return started.map((s) => (s.status === 'rejected' ? outcomeOf(s.reason) : { ok: true }));
   }
 
   async stop(_node: string, ids: string[]): Promise<void> {
-    await Promise.all(ids.map((id) => this.#host.stopMember(id)));
+    await Promise.all(ids.map((id) => this.#host.members.stop(id)));
   }
 
   checkpoint(_node: string, ids: string[]): Promise<MemberCheckpoint[]> {
-    return Promise.all(ids.map((id) => this.#host.checkpointMember(id)));
+    return Promise.all(ids.map((id) => this.#host.members.checkpoint(id)));
   }
 
   async forget(_node: string, ids: string[]): Promise<void> {
-    for (const id of ids) this.#host.forgetMember(id);
+    for (const id of ids) this.#host.members.forget(id);
   }
 }

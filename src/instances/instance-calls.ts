@@ -6,6 +6,7 @@ import type { Clock } from '../common/clock.js';
 import { redactError, redactLogs, type FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { CallSummary } from '../invocations/call-summary.js';
+import { callError, type FunctionLogFeed } from '../invocations/function-log-feed.js';
 import type { LoggedInstanceOutcome } from '../runtime/protocol.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { InstanceRecord, LogEntry } from '../store/records.js';
@@ -26,6 +27,8 @@ export interface MethodCallOptions {
   chain?: string[];
   /** Numbers the call's log lines: the attempt of an asynchronous invocation. */
   attempt?: number;
+  /** The invocation the call runs as, for those following the function's logs. */
+  invocationId?: string;
 }
 
 export interface InstanceCallsOptions {
@@ -33,11 +36,13 @@ export interface InstanceCallsOptions {
   secrets: (fn: string) => FunctionSecrets | undefined;
   /** Where synchronous method calls and constructors are recorded (in memory, with their logs). */
   record?: ((call: CallSummary) => void) | undefined;
+  /** Where those following a function's logs get its instances' lines. */
+  logFeed?: FunctionLogFeed | undefined;
   clock: Clock;
 }
 
 /** The logs with the function's secrets redacted; as they are when it has none. */
-const redacted = (logs: LogEntry[], secrets: FunctionSecrets | undefined) => (secrets ? redactLogs(logs, secrets.redact) : logs);
+export const redacted = (logs: LogEntry[], secrets: FunctionSecrets | undefined) => (secrets ? redactLogs(logs, secrets.redact) : logs);
 
 export class InstanceCalls {
   readonly #o: InstanceCallsOptions;
@@ -99,7 +104,14 @@ export class InstanceCalls {
     });
   }
 
-  async #call(id: string, method: string, args: unknown[], { chain = [], attempt = 1 }: MethodCallOptions): Promise<MethodReport> {
+  /** Hands what a method or socket handler logged (already redacted), and how it failed, to the function's followers. */
+  publish(record: InstanceRecord, method: string, logs: LogEntry[], error: WispError | null, invocationId: string | null = null, attempt = 1): void {
+    const feed = this.#o.logFeed;
+    if (!feed?.wants(record.function)) return;
+    feed.publish({ function: record.function, version: record.version, invocationId, attempt, instance: record.id, method, logs, error: callError(error) });
+  }
+
+  async #call(id: string, method: string, args: unknown[], { chain = [], attempt = 1, invocationId }: MethodCallOptions): Promise<MethodReport> {
     const live = this.#instances.get(id);
     if (chain.includes(id)) {
       throw new WispError('CALL_CYCLE', `instance ${id} is already waiting in this call chain (${[...chain, id].join(' → ')}); calling it would wait on itself`);
@@ -115,8 +127,11 @@ export class InstanceCalls {
     const secrets = this.#o.secrets(live.record.function);
     const logs = redacted(outcome.logs, secrets);
     if (!outcome.ok) {
-      return { ok: false, error: fromCallFailure(secrets ? { ...outcome, error: redactError(outcome.error, secrets.redact) } : outcome, id, method), logs };
+      const error = fromCallFailure(secrets ? { ...outcome, error: redactError(outcome.error, secrets.redact) } : outcome, id, method);
+      this.publish(live.record, method, logs, error, invocationId, attempt);
+      return { ok: false, error, logs };
     }
+    this.publish(live.record, method, logs, null, invocationId, attempt);
     return { ok: true, json: outcome.value, logs };
   }
 }

@@ -8,7 +8,7 @@ import type { FunctionSecrets } from '../common/secret-redaction.js';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
-import type { InstanceOutcome, RouteGatewayRequest } from '../runtime/protocol.js';
+import type { InstanceOutcome, RouteGatewayRequest, SocketAction } from '../runtime/protocol.js';
 import { SpareThreads } from '../runtime/spare-threads.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
@@ -39,6 +39,8 @@ export interface LaunchOptions {
   /** A reservation made beforehand (a group's gang admission); otherwise one is made here. */
   reserved?: Reservation | undefined;
   routeCall: RouteGatewayRequest;
+  /** What the instance does to its clients' WebSockets. */
+  onSocketAction?: ((action: SocketAction) => void) | undefined;
   /** Told what the constructor (or restore) wrote to console.*, unredacted, whether or not it succeeded. */
   onLogs?: ((logs: LogEntry[]) => void) | undefined;
 }
@@ -73,7 +75,7 @@ export class InstanceLauncher {
    * Reserves resources and starts the thread, from the record's last checkpoint if it has one.
    * On any failure nothing is held: the reservation is released and the thread stopped.
    */
-  async launch(record: InstanceRecord, { whileStarting, reserved, routeCall, onLogs }: LaunchOptions): Promise<Launched> {
+  async launch(record: InstanceRecord, { whileStarting, reserved, routeCall, onSocketAction, onLogs }: LaunchOptions): Promise<Launched> {
     let reservation = reserved;
     let version: VersionRecord;
     let checkpoint: Buffer | null;
@@ -102,16 +104,19 @@ export class InstanceLauncher {
           logBytes: this.#o.logBytes,
           checkpointBytes: limit,
         },
-        { startTimeoutMs: this.#o.startTimeoutMs, routeCall },
+        { startTimeoutMs: this.#o.startTimeoutMs, routeCall, onSocketAction },
       );
     let started: InstanceOutcome<InstanceThread>;
+    const working = whileStarting?.();
     try {
-      const [outcome] = await Promise.all([starting, whileStarting?.()]);
+      const [outcome] = await Promise.all([starting, working]);
       onLogs?.(outcome.logs);
       started = outcome;
       this.#spares.refill(record.resources.memory);
     } catch (err) {
       reservation.release();
+      // The caller learns what whileStarting did (a record written, or not) before it hears why the start failed.
+      await working?.catch(() => undefined);
       // If whileStarting threw, the thread may still come up: stop it when it does.
       void starting.then(
         (outcome) => (outcome.ok ? outcome.value.terminate() : undefined),

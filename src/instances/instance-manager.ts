@@ -1,12 +1,15 @@
 // Stateful instances: create (get-or-create by name), call, suspend, resume, delete, restart on
-// crash, and their life across a restart of Wisp. Each instance holds a reservation of the node's
-// resources while its thread runs. Mutations of one instance run under its own mutex; calls do not
-// take it. The pieces: live-instances.ts (the directory), instance-launcher.ts (starting a thread,
-// checkpointing one), instance-calls.ts (method calls and their records), instance-shutdown.ts.
+// crash, hibernation when idle, and their life across a restart of Wisp. Each instance holds a
+// reservation of the node's resources while its thread runs. Mutations of one instance run under
+// its own mutex; calls do not take it. The pieces: live-instances.ts (the directory),
+// instance-launcher.ts (starting a thread, checkpointing one), instance-calls.ts (method calls and
+// their records), socket-calls.ts and instance-sockets.ts (clients' WebSockets), idle-watch.ts,
+// instance-shutdown.ts.
 
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
 import type { CallSummary } from '../invocations/call-summary.js';
+import type { FunctionLogFeed } from '../invocations/function-log-feed.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
 import type { RouteGatewayRequest } from '../runtime/protocol.js';
 import type { Reservation } from '../scheduler/node-resources.js';
@@ -19,6 +22,10 @@ import { InstanceShutdown } from './instance-shutdown.js';
 import { fencedWhileStarting, isNodeFenced, TRANSIENT_TAKEOVER } from './instance-errors.js';
 import { afterCall, keepDurable } from './checkpoint-policy.js';
 import { LiveInstances, runningThread, stopThread, type LiveInstance } from './live-instances.js';
+import { CLOSE, InstanceSockets } from './instance-sockets.js';
+import { acceptingThread, SocketCalls, type PausableLink, type SocketSession } from './socket-calls.js';
+import { Hibernation } from './instance-hibernation.js';
+import { GroupMembers } from './group-members.js';
 
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
 export type { MethodCallOptions, MethodReport, Owner } from './instance-calls.js';
@@ -39,6 +46,10 @@ export interface InstanceManagerOptions extends InstanceLauncherOptions {
   routeRequest: RouteGatewayRequest;
   /** Where synchronous method calls and constructors are recorded (in memory, with their logs). */
   record?: (call: CallSummary) => void;
+  /** Where those following a function's logs get its instances' lines. */
+  logFeed?: FunctionLogFeed;
+  /** What may wait to be written to one client's WebSocket before it is closed as too slow. */
+  socketBufferBytes: number;
 }
 
 export class InstanceManager {
@@ -56,12 +67,43 @@ export class InstanceManager {
   /** Instances being created here, stored but not yet registered: not to be taken over meanwhile. */
   readonly #creating = new Set<string>();
   readonly #shutdown: InstanceShutdown;
-  #memberExit: ((record: InstanceRecord, detail: string) => void) | undefined;
+  readonly #members: GroupMembers;
+  readonly #sockets: InstanceSockets;
+  readonly #socketCalls: SocketCalls;
+  readonly #sleep: Hibernation;
 
   constructor(options: InstanceManagerOptions) {
     this.#o = options;
     this.#launcher = new InstanceLauncher(options);
     this.#calls = new InstanceCalls(options, this.#live);
+    this.#sockets = new InstanceSockets(options.socketBufferBytes);
+    this.#sleep = new Hibernation({
+      clock: options.clock,
+      mutex: this.#mutex,
+      instances: this.#live,
+      sockets: this.#sockets,
+      launch: (live, whileStarting) => this.#launch(live, whileStarting),
+      save: (record) => this.#save(record),
+      checkpoint: (live, thread) => this.#checkpoint(live, thread),
+      stopAs: (live, status) => this.#stopAs(live, status),
+      closing: () => this.#closing,
+      log: options.log,
+    });
+    this.#members = new GroupMembers({
+      instances: this.#live,
+      sockets: this.#sockets,
+      registry: options.registry,
+      clock: options.clock,
+      nodeId: options.nodeId,
+      defaults: options.defaults,
+      launch: (live, reserved) => this.#launch(live, undefined, reserved),
+      checkpoint: (live) => this.#launcher.checkpoint(live.record, runningThread(live), this.#shutdown.checkpointTimeout()),
+    });
+    this.#sockets.onLastClosed((id) => {
+      const live = this.#live.find(id);
+      if (live) this.#sleep.touch(live);
+    });
+    this.#socketCalls = new SocketCalls({ sockets: this.#sockets, calls: this.#calls, secrets: options.secrets, touched: (live) => this.#sleep.touch(live) });
     this.#shutdown = new InstanceShutdown({
       ...options,
       instances: this.#live,
@@ -105,16 +147,44 @@ export class InstanceManager {
    * committed (or, if that fails, the call fails with why).
    */
   async run(id: string, method: string, args: unknown[], options: MethodCallOptions = {}): Promise<MethodReport> {
+    let live = this.#live.find(id);
+    if (live && this.#sleep.asleep(live)) {
+      try {
+        await this.#sleep.wake(live);
+      } catch (err) {
+        if (err instanceof WispError) return { ok: false, error: err, logs: [] };
+        throw err;
+      }
+    }
     const report = await this.#calls.run(id, method, args, options);
-    const live = this.#live.find(id);
-    return live ? afterCall(live, report) : report;
+    live = this.#live.find(id);
+    if (!live) return report;
+    this.#sleep.touch(live);
+    return afterCall(live, report);
+  }
+
+  /**
+   * Checks, before a client's WebSocket is upgraded, that the instance takes sockets (its class
+   * has webSocketMessage); a hibernated instance is woken for it. Throws the problem to answer.
+   */
+  async prepareSocket(id: string): Promise<void> {
+    const live = this.#live.get(id);
+    if (this.#sleep.asleep(live)) await this.#sleep.wake(live);
+    acceptingThread(live);
+    // Its idle time starts again: it must not go to sleep between this check and the upgrade.
+    this.#sleep.touch(live);
+  }
+
+  /** Hands an upgraded client's WebSocket to the instance (see socket-calls.ts). */
+  openSocket(id: string, socketId: string, link: PausableLink): SocketSession {
+    return this.#socketCalls.open(this.#live.get(id), socketId, link);
   }
 
   /** A synchronous call from the API, recorded under `invocationId` with its logs (see InstanceCalls). */
   async callRecorded(id: string, method: string, args: unknown[], invocationId: string): Promise<string> {
     const startedAt = this.#o.clock.now();
     const record = this.#live.find(id)?.record;
-    const report = await this.run(id, method, args);
+    const report = await this.run(id, method, args, { invocationId });
     if (record) this.#calls.record(invocationId, record, method, startedAt, report);
     if (!report.ok) throw report.error;
     return report.json;
@@ -128,6 +198,7 @@ export class InstanceManager {
   delete(id: string): Promise<void> {
     return this.#mutex.run(id, async () => {
       const live = this.#live.standalone(id, 'delete');
+      this.#sockets.closeAll(id, CLOSE.deleted);
       try {
         // Only this owner's epoch: an owner that lost the instance deletes nothing.
         await this.#o.store.delete(id, live.record.epoch ?? 0);
@@ -145,12 +216,17 @@ export class InstanceManager {
     return this.#mutex.run(id, async () => {
       const live = this.#live.standalone(id, 'suspend');
       if (live.record.status === 'suspended') return view(live.record);
+      // Hibernated: checkpointed and stopped already; now only a resume brings it back.
+      if (live.record.status === 'hibernated') {
+        await this.#setStatus(live.record, 'suspended');
+        return view(live.record);
+      }
       const thread = runningThread(live);
+      this.#sockets.closeAll(id, CLOSE.suspended);
       live.suspending = true;
       try {
         await this.#checkpoint(live, thread);
-        await this.#setStatus(live.record, 'suspended');
-        await stopThread(live);
+        await this.#stopAs(live, 'suspended');
       } finally {
         live.suspending = false;
       }
@@ -163,6 +239,10 @@ export class InstanceManager {
     return this.#mutex.run(id, async () => {
       const live = this.#live.standalone(id, 'resume');
       if (live.record.status === 'running') return view(live.record);
+      if (live.record.status === 'hibernated') {
+        await this.#sleep.wakeNow(live);
+        return view(live.record);
+      }
       if (live.record.status !== 'suspended') {
         throw new WispError('INSTANCE_NOT_SUSPENDED', `instance ${id} is ${live.record.status}, not suspended; only a suspended instance can be resumed`);
       }
@@ -238,6 +318,7 @@ export class InstanceManager {
    */
   async dropAll(): Promise<void> {
     this.#generation++;
+    this.#sockets.closeEvery(CLOSE.moved);
     await Promise.all(
       [...this.#live.values()].map(async (live) => {
         this.#live.forget(live);
@@ -254,6 +335,7 @@ export class InstanceManager {
   /** Checkpoints every running instance (they come back on the next start), then stops them. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#sockets.closeEvery(CLOSE.shutdown);
     await this.#shutdown.close();
     await this.#launcher.close();
   }
@@ -263,51 +345,9 @@ export class InstanceManager {
     return [...this.#live.values()].filter((live) => live.reservation).map(({ record: r }) => ({ id: r.id, function: r.function, class: r.class, status: r.status, resources: r.resources }));
   }
 
-  // ---- Group members: groups/group-manager.ts drives them, all or none, through these. ----
-
-  /** Who hears that a member's thread died; members are not restarted one by one. */
-  onMemberExit(handler: (record: InstanceRecord, detail: string) => void): void {
-    this.#memberExit = handler;
-  }
-
-  /** The record a member would have; throws if its function, class or name is not available. */
-  async prepareMember(fn: string, request: CreateInstanceRequest, group: string): Promise<InstanceRecord> {
-    if (request.name !== undefined && this.#live.idNamed(fn, request.name) !== undefined) {
-      throw new WispError('INVALID_REQUEST', `function "${fn}" already has an instance named "${request.name}"`);
-    }
-    // Fresh: in a cluster the function may have been deployed through another node a moment ago.
-    return { ...newInstanceRecord(await this.#o.registry.resolveFresh(fn), request, this.#o.defaults, this.#o.clock.now(), this.#o.nodeId), group };
-  }
-
-  /** Starts a member on a reservation made for it (from its checkpoint if it has one). */
-  async startMember(record: InstanceRecord, reservation: Reservation): Promise<void> {
-    const live = this.#live.find(record.id) ?? { record, timeoutMs: 0, suspending: false };
-    await this.#launch(live, undefined, reservation);
-    record.status = 'running';
-    record.failure = null;
-    record.updatedAt = this.#o.clock.now();
-    this.#live.adopt(record, live);
-  }
-
-  /** Checkpoints a running member without touching its record; resolves to the new fields. */
-  checkpointMember(id: string): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
-    const live = this.#live.get(id);
-    return this.#launcher.checkpoint(live.record, runningThread(live), this.#shutdown.checkpointTimeout());
-  }
-
-  stopMember(id: string): Promise<void> {
-    const live = this.#live.find(id);
-    return live ? stopThread(live) : Promise.resolve();
-  }
-
-  forgetMember(id: string): void {
-    const live = this.#live.find(id);
-    if (live) this.#live.forget(live);
-  }
-
-  /** The member's live record, which its group updates and saves with the group. */
-  memberRecord(id: string): InstanceRecord {
-    return this.#live.get(id).record;
+  /** Group members: groups/group-manager.ts drives them, all or none, through these. */
+  get members(): GroupMembers {
+    return this.#members;
   }
 
   async #createNew(fn: string, request: CreateInstanceRequest, invocationId?: string): Promise<{ created: boolean; instance: InstanceView }> {
@@ -350,7 +390,7 @@ export class InstanceManager {
   async #launch(live: LiveInstance, whileStarting?: () => Promise<void>, reserved?: Reservation, onLogs?: (logs: LogEntry[]) => void): Promise<void> {
     const { record } = live;
     const generation = this.#generation;
-    const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest, onLogs });
+    const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest, onSocketAction: (action) => this.#sockets.act(action), onLogs });
     Object.assign(live, started);
     if (this.#generation !== generation) {
       // This node lost its lease while the thread started: it is not this node's to run.
@@ -366,10 +406,12 @@ export class InstanceManager {
       },
       this.#o.log,
     );
+    this.#sleep.touch(live);
     started.thread.onExit((exit) => {
+      this.#sockets.closeAll(record.id, CLOSE.crashed, exit.detail);
       stopThread(live).catch(() => undefined);
       if (this.#closing) return;
-      if (record.group !== null) return this.#memberExit?.(record, exit.detail);
+      if (record.group !== null) return this.#members.exited(record, exit.detail);
       this.#mutex.run(record.id, () => this.#restartOrFail(live, exit.detail)).catch((err: unknown) => this.#o.log(`instance ${record.id}: cannot restart or record its failure: ${String(err)}`));
     });
   }
@@ -403,6 +445,19 @@ export class InstanceManager {
     await this.#save(record);
   }
 
+  /**
+   * Records the instance as stopped (suspended, hibernated), then stops its thread. The record in
+   * memory, which the API shows, changes only once the write succeeded, in the same turn as its
+   * resources are released: nobody sees it stopped while it still holds them, and a refused write
+   * leaves it running as it was.
+   */
+  async #stopAs(live: LiveInstance, status: InstanceStatus): Promise<void> {
+    const stopped: InstanceRecord = { ...live.record, status, updatedAt: this.#o.clock.now() };
+    await this.#save(stopped);
+    Object.assign(live.record, { status: stopped.status, updatedAt: stopped.updatedAt });
+    await stopThread(live);
+  }
+
   /** Writes the record; when another node claimed the instance since, this node lets go of it. */
   async #save(record: InstanceRecord): Promise<void> {
     try {
@@ -418,6 +473,7 @@ export class InstanceManager {
     const live = this.#live.find(id);
     if (!live) return;
     this.#o.log(`instance ${id} is owned by another node now; its thread here stops`);
+    this.#sockets.closeAll(id, CLOSE.moved);
     this.#live.forget(live);
     await stopThread(live);
   }

@@ -18,7 +18,7 @@ export async function runInstanceOp(op: InstanceOp, host: InstanceManager, route
   if (!host.holds(op.id, op.epoch)) throw notOwner(op.id, self);
   switch (op.op) {
     case 'call':
-      return toWire(await router.runHere(op.id, op.method, op.args, { chain: op.chain, attempt: op.attempt }));
+      return toWire(await router.runHere(op.id, op.method, op.args, { chain: op.chain, attempt: op.attempt, ...(op.invocationId === undefined ? {} : { invocationId: op.invocationId }) }));
     case 'suspend':
       return router.suspend(op.id);
     case 'resume':

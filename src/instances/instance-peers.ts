@@ -2,7 +2,9 @@
 // over the live nodes' resources, this node's own taken fresh), and sending an operation to the
 // node that owns an instance, with the ways that can fail said in instance terms.
 import { describeShortfalls, placeInstance, type PlacementCandidate } from '../cluster/placement.js';
-import { unavailableError, type Peers } from '../cluster/peers.js';
+import { PeerUnreachable, unavailableError, type Peers } from '../cluster/peers.js';
+import { connectToOwner } from '../cluster/socket-relay.js';
+import type WebSocket from 'ws';
 import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { NodeResources } from '../scheduler/node-resources.js';
@@ -24,6 +26,9 @@ export interface ClusterInstancePeersOptions {
   registry: Registry;
   defaults: { cpu: number; memory: number };
   defaultTimeoutMs: number;
+  /** The cluster secret, which signs a relay's WebSocket to an owner. */
+  secret: () => string;
+  socketFrameBytes: number;
 }
 
 export class ClusterInstancePeers implements InstancePeers {
@@ -76,6 +81,16 @@ export class ClusterInstancePeers implements InstancePeers {
       }
     }
     throw lastFull!;
+  }
+
+  async openSocket(record: InstanceRecord): Promise<WebSocket> {
+    const node = record.node!;
+    try {
+      return await connectToOwner(await this.#o.peers.address(node), record.id, record.epoch ?? 0, this.#o.secret(), this.#o.socketFrameBytes);
+    } catch (err) {
+      if (err instanceof PeerUnreachable) this.#o.peers.forget(node);
+      throw unavailableError(err, node, `instance ${record.id}`);
+    }
   }
 
   callTimeoutMs(record: InstanceRecord): number {

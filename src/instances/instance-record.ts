@@ -14,6 +14,8 @@ export interface CreateInstanceRequest {
   checkpoint?: 'every-call';
   /** Checkpoint this often (ms) while calls come in. */
   checkpointEveryMs?: number;
+  /** Hibernate after this long with no call and no socket; 0: never. Default: the function's config.idleSuspendMs. */
+  idleSuspendMs?: number;
 }
 
 /** What the API shows of an instance: the record without its constructor args and blob digest, times in ISO. */
@@ -67,6 +69,7 @@ export function newInstanceRecord(version: VersionRecord, request: CreateInstanc
     checkpointedAt: null,
     durability: request.checkpoint ?? null,
     checkpointEveryMs: request.checkpointEveryMs ?? null,
+    idleSuspendMs: (request.idleSuspendMs ?? version.config.idleSuspendMs) || null,
     // Made here: owned here, first epoch.
     node,
     epoch: 1,

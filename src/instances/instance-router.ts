@@ -13,11 +13,13 @@ import type { InstanceStore } from '../store/instance-store.js';
 import type { InstanceRecord, LogEntry } from '../store/records.js';
 import type { InstanceFilter, InstanceManager, MethodCallOptions, MethodReport, Owner } from './instance-manager.js';
 import { view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
+import type { PausableLink, SocketSession } from './socket-calls.js';
+import type WebSocket from 'ws';
 
 /** An operation one node asks another to run on an instance it owns (the internal route's body). */
 export type InstanceOp =
   | { op: 'create'; fn: string; request: CreateInstanceRequest; invocationId?: string }
-  | { op: 'call'; id: string; epoch: number; method: string; args: unknown[]; chain: string[]; attempt: number }
+  | { op: 'call'; id: string; epoch: number; method: string; args: unknown[]; chain: string[]; attempt: number; invocationId?: string }
   | { op: 'suspend' | 'resume' | 'delete'; id: string; epoch: number }
   | { op: 'adopt'; id: string; epoch: number };
 
@@ -35,6 +37,8 @@ export interface InstancePeers {
   place(request: CreateInstanceRequest & { fn: string; invocationId?: string }, local: () => Promise<{ created: boolean; instance: InstanceView }>): Promise<{ created: boolean; instance: InstanceView }>;
   /** How long a forwarded call of this instance's method may take. */
   callTimeoutMs(record: InstanceRecord): number;
+  /** Opens a relay's WebSocket to the instance on its owner; throws the owner's refusal. */
+  openSocket(record: InstanceRecord): Promise<WebSocket>;
 }
 
 export const toWire = (report: MethodReport): WireReport =>
@@ -96,7 +100,7 @@ export class InstanceRouter {
     return this.#route(
       id,
       () => this.runHere(id, method, args, options),
-      async (record) => fromWire(await this.#peers!.send<WireReport>(record.node!, { op: 'call', id, epoch: record.epoch ?? 0, method, args, chain: options.chain ?? [], attempt: options.attempt ?? 1 }, this.#peers!.callTimeoutMs(record))),
+      async (record) => fromWire(await this.#peers!.send<WireReport>(record.node!, { op: 'call', id, epoch: record.epoch ?? 0, method, args, chain: options.chain ?? [], attempt: options.attempt ?? 1, ...(options.invocationId === undefined ? {} : { invocationId: options.invocationId }) }, this.#peers!.callTimeoutMs(record))),
     );
   }
 
@@ -111,7 +115,7 @@ export class InstanceRouter {
     }
     const startedAt = Date.now();
     const record = await this.#store.get(id);
-    const report = await this.run(id, method, args);
+    const report = await this.run(id, method, args, { invocationId });
     // Recorded where the client asked, with the logs the owner sent back.
     if (record) this.#host.recordCall(invocationId, record, method, startedAt, report);
     if (!report.ok) throw report.error;
@@ -128,6 +132,27 @@ export class InstanceRouter {
 
   async delete(id: string): Promise<void> {
     await this.#route(id, () => this.#answer(id, () => this.#host.delete(id)), (record) => this.#peers!.send<null>(record.node!, { op: 'delete', id, epoch: record.epoch ?? 0 }, OPERATION_TIMEOUT_MS));
+  }
+
+  /**
+   * Checks, before the upgrade, that a client's WebSocket can go to the instance (waking it if it
+   * hibernates); throws the problem to answer. Resolves to null when this node holds it, or to
+   * the WebSocket opened to its owner, to relay the client's through (cluster/socket-relay.ts).
+   */
+  prepareSocket(id: string): Promise<WebSocket | null> {
+    return this.#route(
+      id,
+      async () => {
+        await this.#answer(id, () => this.#host.prepareSocket(id));
+        return null;
+      },
+      (record) => this.#peers!.openSocket(record),
+    );
+  }
+
+  /** Hands an upgraded client's WebSocket to the instance this node holds. */
+  openSocket(id: string, socketId: string, link: PausableLink): SocketSession {
+    return this.#host.openSocket(id, socketId, link);
   }
 
   /** Whether this node may answer for instances now (alone: always). */

@@ -27,6 +27,7 @@ export interface InstanceRoutingOptions {
   resources: NodeResources;
   defaults: { cpu: number; memory: number };
   defaultTimeoutMs: number;
+  socketFrameBytes: number;
   log: (message: string) => void;
   /** Told when this node let go of, or took back, what it owns (its groups follow). */
   groups: { droppedAll(): void; tookBack(): Promise<void>; adoptOrphans(active: ReadonlySet<string>): Promise<void> };
@@ -38,7 +39,7 @@ export function instanceRouting(o: InstanceRoutingOptions): InstanceRouting {
     return { router: new InstanceRouter(host, stores.instances, null), peers: null, recover: () => host.recover(), close: async () => undefined };
   }
   const peers = new Peers(stores.cluster.membership, () => cluster.secret());
-  const instancePeers = new ClusterInstancePeers({ ...o, self: cluster.nodeId, peers, holdsLease: () => cluster.holdsLease() });
+  const instancePeers = new ClusterInstancePeers({ ...o, self: cluster.nodeId, peers, holdsLease: () => cluster.holdsLease(), secret: () => cluster.secret() });
   const failover = new InstanceFailover({ cluster, peers, host, store: stores.instances, resources: o.resources, log: o.log, droppedAll: () => o.groups.droppedAll(), tookBack: () => o.groups.tookBack(), adoptGroups: (active) => o.groups.adoptOrphans(active) });
   return {
     router: new InstanceRouter(host, stores.instances, instancePeers),

@@ -22,6 +22,12 @@ export interface LiveInstance {
   periodic?: NodeJS.Timeout;
   /** A call ran since the last checkpoint. */
   dirty?: boolean;
+  /** Set while it hibernates, or wakes: a call that comes meanwhile waits for that to end. */
+  hibernating?: boolean;
+  waking?: boolean;
+  /** When its last call or socket event ended, and the timer that hibernates it (idle-watch.ts). */
+  lastActiveAt?: number;
+  idleTimer?: NodeJS.Timeout | undefined;
 }
 
 export class LiveInstances {
@@ -87,6 +93,8 @@ export async function stopThread(live: LiveInstance): Promise<void> {
   const { thread, reservation } = live;
   clearInterval(live.periodic);
   live.periodic = undefined;
+  clearTimeout(live.idleTimer);
+  live.idleTimer = undefined;
   live.thread = undefined;
   live.reservation = undefined;
   reservation?.release();

@@ -206,7 +206,7 @@ export class AttemptRunner {
     }
     try {
       const args = Array.isArray(record.input) ? record.input : [record.input];
-      const report = await this.#o.instances.run(record.instance, record.method!, args, { attempt: record.attempts });
+      const report = await this.#o.instances.run(record.instance, record.method!, args, { attempt: record.attempts, invocationId: record.id });
       // Whether it is worth another attempt is the retry policy's call (INSTANCE_NOT_FOUND is not).
       return report.ok ? report : { ...report, retriable: true };
     } catch (err) {

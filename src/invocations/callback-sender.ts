@@ -1,26 +1,17 @@
 // Delivers the final record of an invocation submitted with X-Callback-Url: a POST signed the
 // Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature), retried with backoff
 // while the receiver fails. Delivery state is in the store, so pending callbacks survive a restart.
-import { request } from 'undici';
-import type { Clock } from '../common/clock.js';
-import { standardKey, standardSignature } from '../common/standard-webhooks.js';
+import { standardKey } from '../common/standard-webhooks.js';
 import { WakeTimer } from '../common/wake-timer.js';
 import type { InvocationStore } from '../store/invocation-store.js';
 import type { InvocationRecord } from '../store/records.js';
 import type { InvocationEvents } from './invocation-events.js';
 import { view } from './invocation-record.js';
-import { backoffDelay, type Backoff } from './retry-policy.js';
+import { afterDelivery, postSigned, type CallbackDeliveryOptions, type DeliveryRetry } from './signed-post.js';
 
-export interface CallbackSenderOptions {
+export interface CallbackSenderOptions extends CallbackDeliveryOptions {
   store: InvocationStore;
   events: InvocationEvents;
-  clock: Clock;
-  /** A Standard Webhooks secret: `whsec_` and the base64 of the key bytes. */
-  secret: string;
-  maxAttempts: number;
-  backoff: Backoff;
-  timeoutMs: number;
-  log: (message: string) => void;
 }
 
 
@@ -90,7 +81,9 @@ export class CallbackSender {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-
+  #retry(): DeliveryRetry {
+    return { maxAttempts: this.#o.maxAttempts, backoff: this.#o.backoff, now: this.#o.clock.now(), random: this.#o.clock.random() };
+  }
 
   async #deliver(record: InvocationRecord): Promise<void> {
     const callback = record.callback!;
@@ -98,40 +91,9 @@ export class CallbackSender {
     // One id per final record: the same on every retry of this delivery, new if the invocation
     // is run again and finishes again.
     const id = `${record.id}.${record.attempts}`;
-    const timestamp = Math.floor(this.#o.clock.now() / 1000);
-    let failure: string | null = null;
-    try {
-      const response = await request(callback.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'wisp-callback',
-          'webhook-id': id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': `v1,${standardSignature(this.#key, id, String(timestamp), body).toString('base64')}`,
-        },
-        body,
-        headersTimeout: this.#o.timeoutMs,
-        bodyTimeout: this.#o.timeoutMs,
-      });
-      await response.body.dump();
-      if (response.statusCode < 200 || response.statusCode > 299) failure = `the receiver answered ${response.statusCode}`;
-    } catch (err) {
-      failure = `cannot reach the receiver: ${(err as Error).message}`;
-    }
-    const state = { ...callback };
-    state.attempts += 1;
-    state.lastError = failure;
-    if (failure === null) {
-      state.status = 'delivered';
-      state.nextAt = null;
-    } else if (state.attempts >= this.#o.maxAttempts) {
-      state.status = 'failed';
-      state.nextAt = null;
-      this.#o.log(`callback for invocation ${record.id} to ${state.url} failed ${state.attempts} times; giving up: ${failure}`);
-    } else {
-      state.nextAt = this.#o.clock.now() + backoffDelay(state.attempts, this.#o.backoff, this.#o.clock.random());
-    }
+    const failure = await postSigned({ url: callback.url, id, body, key: this.#key, nowSeconds: Math.floor(this.#o.clock.now() / 1000), timeoutMs: this.#o.timeoutMs });
+    const state = afterDelivery(callback, failure, this.#retry());
+    if (state.status === 'failed') this.#o.log(`callback for invocation ${record.id} to ${state.url} failed ${state.attempts} times; giving up: ${failure}`);
     // Not stored when the invocation was run again while the request was out.
     const current = await this.#o.store.settleCallback(record.id, record.attempts, state);
     if (current) this.#o.events.publish(current);

@@ -10,6 +10,8 @@ export interface Dispatch {
    * engine has it durably, so that an acknowledgement sent after it is kept.
    */
   queued(record: InvocationRecord): Promise<void>;
+  /** Many stored waiting at once (a batch's members, all of one function): as queued, in one step. */
+  queuedMany(records: readonly InvocationRecord[]): Promise<void>;
   /** The attempts running on this node: whether one is about to end, and stopping one. */
   readonly attempts: Pick<AttemptRunner, 'isEnding' | 'abort'>;
   /** A waiting invocation was ended outside an attempt (cancelled): told as one ended here is. */

@@ -60,6 +60,10 @@ export class Dispatcher implements Dispatch {
     return Promise.resolve();
   }
 
+  queuedMany(): Promise<void> {
+    return this.queued();
+  }
+
   /**
    * Looks for due work in the next turn of the event loop: however many kicks come in one
    * turn (a commit resolving fifty submissions kicks fifty times), they make one pass.

@@ -27,6 +27,9 @@ export interface InvocationView {
   maxAttempts: number;
   parentId: string | null;
   triggerId: string | null;
+  /** A batch member's batch and its place in the batch's inputs. */
+  batchId?: string;
+  index?: number;
   idempotencyKey: string | null;
   callback: { url: string; status: string; attempts: number; lastError: string | null } | null;
   /** When a queued or retrying invocation runs next. */
@@ -55,6 +58,7 @@ export function view(record: InvocationRecord): InvocationView {
     maxAttempts: record.maxAttempts,
     parentId: record.parentId,
     triggerId: record.triggerId,
+    ...(record.batchId === undefined ? {} : { batchId: record.batchId, index: record.index! }),
     idempotencyKey: record.idempotencyKey,
     callback: record.callback && {
       url: record.callback.url,

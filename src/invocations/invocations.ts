@@ -11,6 +11,7 @@ import { isWaitingStatus, type InvocationQuery, type InvocationStore } from '../
 import type { InvocationRecord, LogEntry, VersionRecord } from '../store/records.js';
 import { toRecord, type CallSummary } from './call-summary.js';
 import type { CallbackSender } from './callback-sender.js';
+import { concurrencyKey, pendingDetail } from './concurrency-key.js';
 import { endCancelled } from './cut-off-attempts.js';
 import type { Dispatch } from './dispatch.js';
 import type { InvocationEvents } from './invocation-events.js';
@@ -62,8 +63,11 @@ export class Invocations {
     this.#o = options;
   }
 
-  /** Accepts an asynchronous invocation once it is durably recorded. */
-  async submit(request: SubmitRequest): Promise<{ invocation: InvocationView; existed: boolean }> {
+  /**
+   * Accepts an asynchronous invocation once it is durably recorded. `existed`: an idempotent
+   * replay; `reused`: under the function's concurrencyControl, an equal pending one.
+   */
+  async submit(request: SubmitRequest): Promise<{ invocation: InvocationView; existed: boolean; reused?: true }> {
     const target = await this.#target(request);
     const config = target.version.config;
     const requestHash =
@@ -87,7 +91,15 @@ export class Invocations {
       callbackUrl: request.callbackUrl ?? null,
       now: this.#o.clock.now(),
     });
-    const { record: stored, existed } = await this.#o.store.submit(record);
+    // Method calls of instances are serialized by their instance already.
+    const control = request.instance ? undefined : config.concurrencyControl;
+    const key = concurrencyKey(record.function, control, record.input);
+    if (key !== undefined) record.concurrencyKey = key;
+    const { record: stored, existed, pending } = await this.#o.store.submit(record);
+    if (pending) {
+      if (control!.mode === 'reject') throw new WispError('INVOCATION_PENDING', pendingDetail(record.function, control!, stored.id, stored.status), { invocationId: stored.id });
+      return { invocation: view(stored), existed: false, reused: true };
+    }
     if (existed && stored.requestHash !== requestHash) {
       throw new WispError(
         'IDEMPOTENCY_KEY_REUSED',
@@ -102,15 +114,18 @@ export class Invocations {
 
   /** The function version (and instance) a submission targets; fails now, not when it runs. */
   async #target(request: SubmitRequest): Promise<{ version: VersionRecord }> {
-    if (!request.instance) {
-      const version = this.#o.registry.find(request.function, request.version) ?? (await this.#o.registry.resolveFresh(request.function, request.version));
-      if (!version.exports.handler) {
-        throw new WispError('NO_JSON_HANDLER', `function "${version.name}" version ${version.version} has no default function export to invoke`);
-      }
-      return { version };
-    }
+    if (!request.instance) return { version: await this.handlerVersion(request.function, request.version) };
     const instance = await this.#o.instances.get(request.instance.id);
     return { version: await this.#o.registry.resolveFresh(instance.function, instance.version) };
+  }
+
+  /** The version of a function an asynchronous submission runs (the active one unless named); it must have a handler. */
+  async handlerVersion(name: string, version?: number): Promise<VersionRecord> {
+    const found = this.#o.registry.find(name, version) ?? (await this.#o.registry.resolveFresh(name, version));
+    if (!found.exports.handler) {
+      throw new WispError('NO_JSON_HANDLER', `function "${found.name}" version ${found.version} has no default function export to invoke`);
+    }
+    return found;
   }
 
   async get(id: string): Promise<InvocationView> {

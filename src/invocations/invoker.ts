@@ -13,7 +13,9 @@ import type { LogEntry, VersionRecord } from '../store/records.js';
 import { LocalSlots, type ConcurrencySlots, type Release } from './concurrency-slots.js';
 import { redactError, redactLogs, type FunctionSecrets, type Redact } from '../common/secret-redaction.js';
 import type { CallSummary } from './call-summary.js';
-import type { FunctionLogFeed } from './function-log-feed.js';
+import { callError, type FunctionLogFeed } from './function-log-feed.js';
+import { concurrencyKey } from './concurrency-key.js';
+import { SyncSingleFlight } from './sync-single-flight.js';
 
 export interface CallOptions {
   invocationId: string;
@@ -27,6 +29,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** A concurrency slot already taken for this call (reserve()); given back when it ends. */
   slot?: Release;
+  /**
+   * Told the id of an equal synchronous call already running when the function's
+   * concurrencyControl (mode reuse) answers this one with that call's result instead.
+   */
+  joined?: (invocationId: string) => void;
 }
 
 /** How a call ended, with what it logged; never thrown, so callers can record either way. */
@@ -61,26 +68,39 @@ export interface InvokerOptions {
 export class Invoker {
   readonly #o: InvokerOptions;
   readonly #slots: ConcurrencySlots;
+  readonly #flights = new SyncSingleFlight();
 
   constructor(options: InvokerOptions) {
     this.#o = options;
     this.#slots = options.slots ?? new LocalSlots();
   }
 
-  /** A synchronous invocation: resolves to the result as JSON text, or throws its error. */
-  async invoke(name: string, input: unknown, options: CallOptions): Promise<string> {
+  /**
+   * A synchronous invocation: resolves to the result as JSON text, or throws its error. Under
+   * the function's concurrencyControl an equal call running already answers it, or refuses it.
+   */
+  invoke(name: string, input: unknown, options: CallOptions): Promise<string> {
+    // Looked up once here, for its concurrencyControl and for the call itself.
+    const found = this.#o.registry.find(name, options.version);
+    const control = found?.config.concurrencyControl;
+    const key = concurrencyKey(name, control, input);
+    if (key === undefined) return this.#invokeNow(name, input, options, found);
+    return this.#flights.run(name, key, control!, options.invocationId, () => this.#invokeNow(name, input, options, found), options.joined);
+  }
+
+  async #invokeNow(name: string, input: unknown, options: CallOptions, found: VersionRecord | undefined): Promise<string> {
     const startedAt = this.#o.clock.now();
-    const report = await this.call(name, input, options);
+    const report = await this.call(name, input, options, found);
     this.#record('sync', name, null, 0, options, startedAt, report, null);
     if (!report.ok) throw report.error;
     return report.json;
   }
 
-  /** Runs the JSON handler and reports how it went; the caller records it. */
-  async call(name: string, input: unknown, options: CallOptions): Promise<CallReport> {
+  /** Runs the JSON handler and reports how it went; the caller records it. `found`: the version, if the caller looked it up already. */
+  async call(name: string, input: unknown, options: CallOptions, found?: VersionRecord): Promise<CallReport> {
     let version: VersionRecord;
     try {
-      version = this.#o.registry.find(name, options.version) ?? (await this.#o.registry.resolveFresh(name, options.version));
+      version = found ?? this.#o.registry.find(name, options.version) ?? (await this.#o.registry.resolveFresh(name, options.version));
       if (!version.exports.handler) {
         const hint = version.exports.fetch ? `; it has a fetch handler: call it at /fn/${name}` : '';
         throw new WispError('NO_JSON_HANDLER', `function "${name}" version ${version.version} has no default function export${hint}`);
@@ -209,7 +229,7 @@ export class Invoker {
   #feed(meta: InvocationMeta, logs: LogEntry[], error: WispError | null): void {
     const feed = this.#o.logFeed;
     if (!feed?.wants(meta.function)) return;
-    feed.publish({ function: meta.function, version: meta.version, invocationId: meta.invocationId, attempt: meta.attempt, logs, error: error && { code: error.code, message: error.message, ...stackOf(error) } });
+    feed.publish({ function: meta.function, version: meta.version, invocationId: meta.invocationId, attempt: meta.attempt, logs, error: callError(error) });
   }
 
   /**
@@ -259,10 +279,4 @@ function fromFailedOutcome(phase: FailurePhase, error: SerializedError, version:
   if (phase === 'uncaught') return new WispError('FUNCTION_CRASHED', `function "${version.name}" crashed its worker with an error no await caught (thrown from a callback, or a promise rejection left unhandled): ${error.name}: ${error.message}`, userErrorExtension(error));
   const what = phase === 'load' ? 'failed to load' : phase === 'result' ? 'returned a result that cannot be sent' : 'threw';
   return new WispError('FUNCTION_ERROR', `function "${version.name}" ${what}: ${error.name}: ${error.message}`, userErrorExtension(error));
-}
-
-/** The stack of the user's error inside a Wisp error (source-mapped to their file), if there is one. */
-function stackOf(error: WispError): { stack?: string } {
-  const stack = (error.extensions.error as { stack?: unknown } | undefined)?.stack;
-  return typeof stack === 'string' ? { stack } : {};
 }

@@ -71,6 +71,17 @@ export class JobDispatcher implements Dispatch {
     await this.#add(record);
   }
 
+  async queuedMany(records: readonly InvocationRecord[]): Promise<void> {
+    const [first] = records;
+    if (!first) return;
+    this.#consume(first.function);
+    await this.#o.queue.addMany(
+      first.function,
+      records.map((record) => record.id),
+      first.runAt - this.#o.clock.now(),
+    );
+  }
+
   ended(record: InvocationRecord): void {
     this.#o.onFinal(record);
     void this.#o.queue.remove(record.function, record.id);

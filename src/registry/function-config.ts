@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { WispError } from '../errors.js';
-import type { FunctionConfig } from '../store/records.js';
+import type { ConcurrencyControl, FunctionConfig } from '../store/records.js';
 
 type Limits = Config['functions'];
 
@@ -10,7 +10,7 @@ interface Rule {
   fallback: (limits: Limits) => number;
 }
 
-type NumericKey = Exclude<keyof FunctionConfig, 'public'>;
+type NumericKey = Exclude<keyof FunctionConfig, 'public' | 'concurrencyControl'>;
 
 const RULES: Record<NumericKey, Rule> = {
   timeoutMs: { min: 1, max: (l) => l.maxTimeoutMs, fallback: (l) => l.defaultTimeoutMs },
@@ -20,10 +20,27 @@ const RULES: Record<NumericKey, Rule> = {
   retryBackoffMs: { min: 0, max: () => 3_600_000, fallback: () => 1000 },
   // Six hours, as AWS Lambda's maximum event age; at most a week.
   maxAgeMs: { min: 1000, max: () => 604_800_000, fallback: () => 21_600_000 },
+  // 0: its instances never hibernate unless their create asks; at most a week.
+  idleSuspendMs: { min: 0, max: () => 604_800_000, fallback: () => 0 },
 };
 
 const NUMERIC_KEYS = Object.keys(RULES) as NumericKey[];
-const KEYS: (keyof FunctionConfig)[] = [...NUMERIC_KEYS, 'public'];
+const KEYS: (keyof FunctionConfig)[] = [...NUMERIC_KEYS, 'public', 'concurrencyControl'];
+
+const CONTROL_KEYS = ['arguments', 'function'];
+const CONTROL_MODES = ['reuse', 'reject', 'off'];
+
+function concurrencyControlOf(value: unknown): ConcurrencyControl {
+  if (value === undefined) return { key: 'arguments', mode: 'off' };
+  const shape = 'config.concurrencyControl must be {key: "arguments" | "function", mode: "reuse" | "reject" | "off"}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new WispError('INVALID_CONFIG', `${shape}, got ${JSON.stringify(value)}`);
+  const { key = 'arguments', mode, ...rest } = value as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) throw new WispError('INVALID_CONFIG', `${shape}; it has an unknown key "${unknown[0]}"`);
+  if (typeof key !== 'string' || !CONTROL_KEYS.includes(key)) throw new WispError('INVALID_CONFIG', `${shape}; key is ${JSON.stringify(key)}`);
+  if (typeof mode !== 'string' || !CONTROL_MODES.includes(mode)) throw new WispError('INVALID_CONFIG', `${shape}; mode is ${JSON.stringify(mode)}`);
+  return { key, mode } as ConcurrencyControl;
+}
 
 /**
  * The function's effective config: the module's `export const config`, overridden key by key by
@@ -52,6 +69,7 @@ export function resolveFunctionConfig(
   const isPublic = merged.public ?? false;
   if (typeof isPublic !== 'boolean') throw new WispError('INVALID_CONFIG', `config.public must be true or false, got ${JSON.stringify(isPublic)}`);
   config.public = isPublic;
+  config.concurrencyControl = concurrencyControlOf(merged.concurrencyControl);
   for (const key of NUMERIC_KEYS) {
     const rule = RULES[key];
     const value = merged[key] ?? rule.fallback(limits);

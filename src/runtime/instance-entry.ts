@@ -14,7 +14,8 @@ import { captureConsole, LogBuffer, withLogs } from './log-capture.js';
 import { stateSizeAtLeast } from './checkpoint-size.js';
 import { GatewayClient, type InstanceHandle } from './gateway-client.js';
 import { loadModule, type LoadedModule } from './module-loader.js';
-import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart, LoggedInstanceOutcome } from './protocol.js';
+import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart, LoggedInstanceOutcome, SocketDelivery } from './protocol.js';
+import { handles, type SocketData, type WispSocket } from './socket-handles.js';
 
 type Instance = Record<string, unknown>;
 type InstanceClass = new (...args: unknown[]) => Instance;
@@ -31,12 +32,39 @@ export interface InstanceContext {
   /** The function's secrets as they were when this thread started. */
   readonly env: Readonly<Record<string, string>>;
   instance(id: string): InstanceHandle;
+  /** The clients' WebSockets open to this instance now (GET /v1/instances/{id}/ws). */
+  sockets(): WispSocket[];
+  socket(id: string): WispSocket | undefined;
+  /** Sends to every open socket (but `except`); returns how many it went to. */
+  broadcast(data: SocketData, except?: WispSocket | string): number;
 }
 
 let start: InstanceStart;
 const port = parentPort!;
-const post = (event: InstanceEvent, transfer: ArrayBuffer[] = []) => port.postMessage(event, transfer);
-const client = new GatewayClient((request) => post({ op: 'call-instance', request }));
+// What this thread sends while one command runs goes as one message (an array): a socket
+// handler's sends with its outcome, and those of the socket frames handled back to back after it.
+// It is flushed before any other command starts, so a method call's answer never waits for the
+// command after it (whose run would then count against the first one's deadline), when the
+// mailbox is empty, and at the end of the turn for what a timer or promise of the instance's
+// sends. A message with bytes to move (a checkpoint) goes at once, after what was waiting.
+let outbox: InstanceEvent[] = [];
+const flush = () => {
+  const batch = outbox;
+  outbox = [];
+  if (batch.length > 0) port.postMessage(batch.length === 1 ? batch[0] : batch);
+};
+const postNow = (event: InstanceEvent, transfer: ArrayBuffer[] = []) => {
+  flush();
+  port.postMessage(event, transfer);
+};
+const post = (event: InstanceEvent, transfer: ArrayBuffer[] = []) => {
+  if (transfer.length > 0) postNow(event, transfer);
+  else if (outbox.push(event) === 1) setImmediate(flush);
+};
+handles.connect(post);
+// Posted at once (after what was waiting): an argument that cannot be cloned then fails the call
+// that sent it, not a later flush of everything.
+const client = new GatewayClient((request) => postNow({ op: 'call-instance', request }));
 const mailbox: InstanceCommand[] = [];
 // Held until the instance exists; commands that arrive sooner wait in the mailbox.
 let draining = true;
@@ -63,6 +91,9 @@ const context: InstanceContext = {
     return start.env;
   },
   instance: (id) => client.handle(id, [...currentChain, start.instanceId]),
+  sockets: () => handles.all(),
+  socket: (id) => handles.get(id),
+  broadcast: (data, except) => handles.broadcast(data, except),
 };
 
 async function init(): Promise<InstanceOutcome<null>> {
@@ -93,7 +124,8 @@ async function init(): Promise<InstanceOutcome<null>> {
 }
 
 // Object.prototype's members (toString, hasOwnProperty, ...) are not the class's methods.
-const NOT_METHODS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'snapshot', 'restore', 'ctx']);
+// The socket handlers are the gateway's to call, with a real socket: no caller may fake one.
+const NOT_METHODS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'snapshot', 'restore', 'ctx', 'webSocketOpen', 'webSocketMessage', 'webSocketClose']);
 
 function isPublicMethodName(name: string): boolean {
   return !name.startsWith('_') && !name.startsWith('#') && !NOT_METHODS.has(name);
@@ -124,6 +156,40 @@ async function call(method: string, args: unknown[], chain: string[]): Promise<I
     currentChain = [];
   }
   return toJson(value);
+}
+
+const ownBuffer = (bytes: Uint8Array): ArrayBuffer =>
+  bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+
+/**
+ * A client's socket event, to the class's handler for it. A class without webSocketMessage never
+ * gets sockets (the gateway refuses the upgrade); webSocketOpen and webSocketClose are optional.
+ */
+async function socketEvent(event: SocketDelivery): Promise<InstanceOutcome<null>> {
+  let socket: WispSocket | undefined;
+  let handler: string;
+  let args: unknown[];
+  if (event.kind === 'open') {
+    socket = handles.opened(event.socketId);
+    [handler, args] = ['webSocketOpen', []];
+  } else if (event.kind === 'message') {
+    socket = handles.get(event.socketId);
+    // Binary frames arrive as an ArrayBuffer of their own, as in the browser's WebSocket.
+    const data = typeof event.data === 'string' ? event.data : ownBuffer(event.data);
+    [handler, args] = ['webSocketMessage', [data]];
+  } else {
+    socket = handles.closed(event.socketId);
+    [handler, args] = ['webSocketClose', [event.code, event.reason]];
+  }
+  const fn = instance[handler];
+  // A socket the instance closed itself gets nothing more; a handler the class lacks is skipped.
+  if (!socket || typeof fn !== 'function') return { ok: true, value: null };
+  try {
+    await (fn as (...a: unknown[]) => unknown).apply(instance, [socket, ...args]);
+  } catch (err) {
+    return fail('handler', err);
+  }
+  return { ok: true, value: null };
 }
 
 function tooLarge(what: string, limit: number): Failure {
@@ -157,26 +223,41 @@ function movable(bytes: Uint8Array): ArrayBuffer[] {
 
 async function drain(): Promise<void> {
   draining = true;
+  let previous: InstanceCommand['op'] | undefined;
   for (let command = mailbox.shift(); command; command = mailbox.shift()) {
+    // Frames of a busy socket are handled back to back, and their outcomes go together; anything
+    // else first sends what the command before it produced.
+    if (!(command.op === 'socket' && previous === 'socket')) flush();
+    previous = command.op;
     if (command.op === 'call') {
       const { method, args, chain } = command;
       post({ op: 'result', seq: command.seq, outcome: await logged(command.attempt, () => call(method, args, chain)) });
+    } else if (command.op === 'socket') {
+      const { event } = command;
+      post({ op: 'socket-done', seq: command.seq, outcome: await logged(1, () => socketEvent(event)) });
     } else if (command.op === 'checkpoint') {
       const outcome = await checkpoint();
       post({ op: 'checkpoint', seq: command.seq, outcome }, outcome.ok ? movable(outcome.value) : []);
     }
   }
+  // The last answer goes now, not a loop turn later (a call's latency).
+  flush();
   draining = false;
 }
 
-port.on('message', (command: InstanceCommand) => withLogs(stray, () => receive(command)));
+port.on('message', (message: InstanceCommand | InstanceCommand[]) =>
+  withLogs(stray, () => {
+    if (!Array.isArray(message)) return receive(message);
+    for (const command of message) receive(command);
+  }),
+);
 
 function receive(command: InstanceCommand): void {
   if (command.op === 'init') {
     start = command.start;
     watchOffHeapMemory(start.memoryMb, start.memoryCheckIntervalMs, `instance ${start.instanceId}`);
     void logged(1, init).then((outcome) => {
-      post({ op: 'ready', outcome });
+      post({ op: 'ready', outcome, acceptsSockets: outcome.ok && typeof instance.webSocketMessage === 'function' });
       return drain();
     });
     return;

@@ -5,7 +5,7 @@
 // those behind it with `unavailable`, and onExit listeners learn the thread is gone.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import type { InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart, LoggedInstanceOutcome, RouteGatewayRequest } from './protocol.js';
+import type { InstanceCommand, InstanceEvent, InstanceOutcome, InstanceStart, LoggedInstanceOutcome, RouteGatewayRequest, SocketAction, SocketDelivery } from './protocol.js';
 import { TaskFailure } from './task-failure.js';
 
 // The bundle of instance-entry.ts made by scripts/bundle-threads.mjs at build time.
@@ -15,6 +15,8 @@ export interface InstanceInitOptions {
   startTimeoutMs: number;
   /** Serves ctx.instance(id).call() made inside this instance. */
   routeCall: RouteGatewayRequest;
+  /** What the instance does to its clients' WebSockets (send, close). */
+  onSocketAction?: (action: SocketAction) => void;
 }
 
 /** Why a thread went away without being asked to: it crashed, or it was stopped at a deadline. */
@@ -40,6 +42,11 @@ export class InstanceThread {
   #gone = false;
   #lastError: Error | undefined;
   #routeCall: InstanceInitOptions['routeCall'] | undefined;
+  #onSocketAction: InstanceInitOptions['onSocketAction'];
+  #onReady: ((event: Extract<InstanceEvent, { op: 'ready' }>) => void) | undefined;
+  #acceptsSockets = false;
+  /** Commands posted in this turn, sent as one message (see #post). */
+  #outbox: InstanceCommand[] = [];
   /** Starts a thread, its heap capped at memoryMb, that waits for init(); booting is most of an instance's start time. */
   constructor(memoryMb: number) {
     this.#worker = new Worker(INSTANCE_FILE, {
@@ -48,12 +55,10 @@ export class InstanceThread {
       execArgv: [],
       env: {},
     });
-    this.#worker.on('message', (event: InstanceEvent) => {
-      if (event.op === 'call-instance') {
-        void this.#routeCall!(event.request).then((outcome) => this.#post({ op: 'reply', seq: event.request.seq, outcome }));
-      } else if (event.op !== 'ready') {
-        this.#settle(event.outcome);
-      }
+    // The thread sends what it did in one turn as one message: an array of events (instance-entry.ts).
+    this.#worker.on('message', (message: InstanceEvent | InstanceEvent[]) => {
+      if (!Array.isArray(message)) return this.#receive(message);
+      for (const event of message) this.#receive(event);
     });
     this.#worker.on('error', (err) => {
       this.#lastError = err;
@@ -73,6 +78,7 @@ export class InstanceThread {
   init(start: InstanceStart, options: InstanceInitOptions): Promise<LoggedInstanceOutcome<InstanceThread>> {
     if (this.#gone) return Promise.reject(new TaskFailure('crashed', 'the thread died before the instance was made'));
     this.#routeCall = options.routeCall;
+    this.#onSocketAction = options.onSocketAction;
     const timeoutMs = options.startTimeoutMs;
     const { checkpoint } = start;
     const whole = checkpoint !== null && checkpoint.buffer instanceof ArrayBuffer && checkpoint.byteOffset === 0 && checkpoint.byteLength === checkpoint.buffer.byteLength;
@@ -86,13 +92,17 @@ export class InstanceThread {
         reject(new TaskFailure(exit.reason, exit.detail));
       };
       this.#exitListeners.push(onExit);
-      this.#worker.once('message', (event: InstanceEvent) => {
+      this.#onReady = (event) => {
+        this.#onReady = undefined;
         clearTimeout(timer);
         this.#exitListeners.splice(this.#exitListeners.indexOf(onExit), 1);
-        if (event.op === 'ready' && event.outcome.ok) return resolve({ ok: true, value: this, logs: event.outcome.logs });
+        if (event.outcome.ok) {
+          this.#acceptsSockets = event.acceptsSockets;
+          return resolve({ ok: true, value: this, logs: event.outcome.logs });
+        }
         void this.terminate();
-        resolve(event.op === 'ready' && !event.outcome.ok ? event.outcome : { ok: false, phase: 'init', error: { name: 'Error', message: `unexpected first message ${event.op}` }, logs: [] });
-      });
+        resolve(event.outcome as LoggedInstanceOutcome<never>);
+      };
     });
   }
 
@@ -100,6 +110,16 @@ export class InstanceThread {
   call(method: string, args: unknown[], chain: string[], timeoutMs: number, attempt = 1): Promise<LoggedInstanceOutcome<string>> {
     // A 'result' event's outcome carries the call's logs (see instance-entry.ts).
     return this.#send((seq) => ({ op: 'call', seq, method, args, chain, attempt }), timeoutMs, `method ${method}`) as Promise<LoggedInstanceOutcome<string>>;
+  }
+
+  /** Delivers a client's socket event to the instance's handler, in order with its calls. */
+  socket(event: SocketDelivery, timeoutMs: number): Promise<LoggedInstanceOutcome<null>> {
+    return this.#send((seq) => ({ op: 'socket', seq, event }), timeoutMs, `webSocket${event.kind[0]!.toUpperCase()}${event.kind.slice(1)}`) as Promise<LoggedInstanceOutcome<null>>;
+  }
+
+  /** Whether the instance's class takes WebSockets: it has a webSocketMessage method. */
+  get acceptsSockets(): boolean {
+    return this.#acceptsSockets;
   }
 
   checkpoint(timeoutMs: number): Promise<InstanceOutcome<Uint8Array>> {
@@ -139,8 +159,32 @@ export class InstanceThread {
     });
   }
 
+  #receive(event: InstanceEvent): void {
+    if (event.op === 'call-instance') {
+      void this.#routeCall!(event.request).then((outcome) => this.#post({ op: 'reply', seq: event.request.seq, outcome }));
+    } else if (event.op === 'socket-send' || event.op === 'socket-close') {
+      this.#onSocketAction?.(event);
+    } else if (event.op === 'ready') {
+      this.#onReady?.(event);
+    } else {
+      this.#settle(event.outcome);
+    }
+  }
+
+  /**
+   * Commands posted in one turn (a client's frames that came in one read, calls that arrived
+   * together) cross to the thread as one message: a message costs far more than its size.
+   */
   #post(command: InstanceCommand): void {
-    if (!this.#gone) this.#worker.postMessage(command);
+    if (this.#gone) return;
+    if (this.#outbox.push(command) === 1) queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    const batch = this.#outbox;
+    this.#outbox = [];
+    if (this.#gone || batch.length === 0) return;
+    this.#worker.postMessage(batch.length === 1 ? batch[0] : batch);
   }
 
   #settle(outcome: InstanceOutcome<unknown>): void {

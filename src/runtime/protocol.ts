@@ -181,14 +181,30 @@ export type InstanceCommand =
   | { op: 'init'; start: InstanceStart }
   | { op: 'call'; seq: number; method: string; args: unknown[]; chain: string[]; attempt: number }
   | { op: 'checkpoint'; seq: number }
+  | { op: 'socket'; seq: number; event: SocketDelivery }
   | { op: 'reply'; seq: number; outcome: InstanceOutcome<string> };
+
+/**
+ * What happened on a client's WebSocket to the instance, delivered through the mailbox in order
+ * with its calls: to webSocketOpen, webSocketMessage (text as a string, binary as bytes) or
+ * webSocketClose.
+ */
+export type SocketDelivery =
+  | { kind: 'open'; socketId: string }
+  | { kind: 'message'; socketId: string; data: string | Uint8Array }
+  | { kind: 'close'; socketId: string; code: number; reason: string };
+
+/** What an instance does to a client's WebSocket, from any of its methods. */
+export type SocketAction = { op: 'socket-send'; socketId: string; data: string | Uint8Array } | { op: 'socket-close'; socketId: string; code: number; reason: string };
 
 /** Instance thread → gateway. */
 export type InstanceEvent =
-  | { op: 'ready'; outcome: LoggedInstanceOutcome<null> }
+  | { op: 'ready'; outcome: LoggedInstanceOutcome<null>; acceptsSockets: boolean }
   | { op: 'result'; seq: number; outcome: LoggedInstanceOutcome<string> }
+  | { op: 'socket-done'; seq: number; outcome: LoggedInstanceOutcome<null> }
   | { op: 'checkpoint'; seq: number; outcome: InstanceOutcome<Uint8Array> }
-  | { op: 'call-instance'; request: GatewayRequest };
+  | { op: 'call-instance'; request: GatewayRequest }
+  | SocketAction;
 
 /** How the gateway serves a GatewayRequest from any worker. */
 export type RouteGatewayRequest = (request: GatewayRequest) => Promise<InstanceOutcome<string>>;

@@ -13,6 +13,8 @@ const NEVER_GIVE_UP = 1_000_000;
 /** How long a handler's failure to decide (the store unreachable) waits before the job is looked at again. */
 const AFTER_FAILURE_MS = 1000;
 
+const jobOptions = (id: string, delayMs: number) => ({ jobId: id, delay: Math.max(0, Math.ceil(delayMs)), removeOnComplete: true, removeOnFail: true });
+
 export class BullmqWorkQueue implements WorkQueue {
   readonly #prefix: string;
   /** For adding jobs: fails fast while Redis is unreachable, as every store operation does. */
@@ -37,7 +39,12 @@ export class BullmqWorkQueue implements WorkQueue {
 
   async add(queue: string, id: string, delayMs: number): Promise<void> {
     if (this.#closed) throw new Error('the work queue is closed');
-    await this.#queue(queue).add('invocation', null, { jobId: id, delay: Math.max(0, Math.ceil(delayMs)), removeOnComplete: true, removeOnFail: true });
+    await this.#queue(queue).add('invocation', null, jobOptions(id, delayMs));
+  }
+
+  async addMany(queue: string, ids: readonly string[], delayMs: number): Promise<void> {
+    if (this.#closed) throw new Error('the work queue is closed');
+    await this.#queue(queue).addBulk(ids.map((id) => ({ name: 'invocation', data: null, opts: jobOptions(id, delayMs) })));
   }
 
   async remove(queue: string, id: string): Promise<void> {

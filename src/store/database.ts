@@ -99,6 +99,30 @@ const MIGRATIONS: readonly (string | ((db: SqliteDatabase) => void))[] = [
       }
     }
   },
+  // Batches (invocation batches): a batch's members are invocations with its id and their index.
+  `ALTER TABLE invocations ADD COLUMN batch_id TEXT;
+   ALTER TABLE invocations ADD COLUMN batch_index INTEGER;
+   -- With status in it, a batch's counts read the index alone.
+   CREATE INDEX invocations_by_batch ON invocations (batch_id, batch_index, status) WHERE batch_id IS NOT NULL;
+   CREATE TABLE batches (
+     id TEXT PRIMARY KEY,
+     function TEXT NOT NULL,
+     idempotency_scope TEXT,
+     idempotency_key TEXT,
+     created_at INTEGER NOT NULL,
+     finished_at INTEGER,
+     callback_pending INTEGER NOT NULL,
+     record TEXT NOT NULL
+   );
+   CREATE UNIQUE INDEX batches_idempotency ON batches (idempotency_scope, idempotency_key) WHERE idempotency_key IS NOT NULL;
+   CREATE INDEX batches_open ON batches (created_at) WHERE finished_at IS NULL OR callback_pending = 1;`,
+  // Concurrency control: an invocation holds its concurrency key (unique) until it is final, so
+  // of equal submissions at once exactly one is stored; the trigger lets the key go.
+  `ALTER TABLE invocations ADD COLUMN pending_key TEXT;
+   CREATE UNIQUE INDEX invocations_by_pending_key ON invocations (pending_key) WHERE pending_key IS NOT NULL;
+   CREATE TRIGGER invocations_pending_key_ends AFTER UPDATE OF status ON invocations
+     WHEN NEW.pending_key IS NOT NULL AND NEW.status IN ('succeeded', 'failed', 'cancelled')
+     BEGIN UPDATE invocations SET pending_key = NULL WHERE id = NEW.id; END;`,
 ];
 
 /**

@@ -15,8 +15,13 @@ export interface InvocationQuery {
 
 export interface Submitted {
   record: InvocationRecord;
-  /** An invocation with the same idempotency key was there already; `record` is that one. */
+  /**
+   * An invocation with the same idempotency key, or with the same concurrency key still queued
+   * or running (`pending`), was there already; `record` is that one, and nothing was stored.
+   */
   existed: boolean;
+  /** Set when `record` was found by its concurrency key (the submission's concurrencyKey). */
+  pending?: true;
 }
 
 /** Who holds a claim, and for how long it holds without a renewal. */
@@ -39,7 +44,12 @@ export type Cancelled =
   | { outcome: 'final'; record: InvocationRecord };
 
 export interface InvocationStore {
-  /** Stores a queued invocation; when its idempotency key is known in its scope, yields the stored one instead. */
+  /**
+   * Stores a queued invocation; when its idempotency key is known in its scope, or its
+   * concurrencyKey is held by an invocation not yet final, yields the stored one instead. A
+   * concurrency key is held from submission until the invocation is final (a rerun does not
+   * take it again), so of concurrent submissions with one key exactly one is stored.
+   */
   submit(record: InvocationRecord): Promise<Submitted>;
   /** Stores a finished nested call of a durable invocation, with its logs. */
   recordFinished(record: InvocationRecord, logs: readonly LogEntry[]): Promise<void>;

@@ -7,13 +7,16 @@ export interface BusMessage {
   /**
    * What changed: a function's versions or active version (`function`), or its secrets (`env`);
    * an invocation's state (`invocation`: whoever waits on it elsewhere reads it again); a
-   * running invocation to stop wherever its attempt runs (`cancel`).
+   * running invocation to stop wherever its attempt runs (`cancel`); a function's logs followed on
+   * the sending node (`log-follow`), and a call's lines for those following them (`log`, with `data`).
    */
-  kind: 'function' | 'env' | 'trigger' | 'invocation' | 'cancel';
+  kind: 'function' | 'env' | 'trigger' | 'invocation' | 'cancel' | 'log-follow' | 'log';
   /** The function, the trigger's id (a cron trigger created or deleted), or the invocation's id. */
   name: string;
   /** The node that sent it (which has already applied the change). */
   from: string;
+  /** What a `log` message carries: the call's lines (invocations/function-log-feed.ts's CallLog); an `invocation` message, its batch's id. */
+  data?: unknown;
 }
 
 export interface MessageBus {

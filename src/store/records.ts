@@ -13,10 +13,26 @@ export interface FunctionConfig {
   /** An asynchronous invocation still waiting to run this long after it was submitted fails. */
   maxAgeMs: number;
   /**
+   * The default of its instances' idleSuspendMs; 0: they never hibernate. Absent in versions
+   * deployed before it existed: 0.
+   */
+  idleSuspendMs?: number;
+  /**
+   * Deduplication of calls that are pending at once (pynenc's concurrency control): by the
+   * function and its input (`arguments`) or by the function alone; a second call joins the
+   * pending one (`reuse`) or is refused (`reject`). Absent in versions deployed before it: off.
+   */
+  concurrencyControl?: ConcurrencyControl;
+  /**
    * Whether /fn/{name} answers without a token. Absent in versions deployed before it existed,
    * which therefore stay private.
    */
   public?: boolean;
+}
+
+export interface ConcurrencyControl {
+  key: 'arguments' | 'function';
+  mode: 'reuse' | 'reject' | 'off';
 }
 
 /** What a module exports, found by loading it at deploy time. */
@@ -44,7 +60,8 @@ export interface FunctionRecord {
   updatedAt: number;
 }
 
-export type InstanceStatus = 'starting' | 'running' | 'suspended' | 'failed' | 'terminated';
+/** `hibernated`: stopped by Wisp when idle (idleSuspendMs), woken by the next call or socket; `suspended` is a user's. */
+export type InstanceStatus = 'starting' | 'running' | 'hibernated' | 'suspended' | 'failed' | 'terminated';
 
 export interface ResourceSpec {
   /** Millicores. */
@@ -78,6 +95,8 @@ export interface InstanceRecord {
   durability?: 'every-call' | null;
   /** Checkpointed this often while calls change it; null: only on suspend and shutdown. */
   checkpointEveryMs?: number | null;
+  /** Hibernates after this long with no call and no socket; null: never. */
+  idleSuspendMs?: number | null;
   /**
    * The node that owns the instance (runs its thread, writes its record); null when none does
    * (a record from before cluster mode, or one whose node is gone and no node has claimed it yet).
@@ -182,8 +201,37 @@ export interface InvocationRecord {
   cancelRequested?: boolean;
   /** An invocation still waiting past createdAt + maxAgeMs fails without running. */
   maxAgeMs: number;
+  /**
+   * Set when its function's concurrencyControl was on at submission: while it is queued or
+   * running, a submission with the same key gets this one (reuse) or is refused (reject).
+   */
+  concurrencyKey?: string;
+  /** The batch it is a member of, and its place in the batch's inputs; absent for others. */
+  batchId?: string;
+  index?: number;
   createdAt: number;
   startedAt: number | null;
+  finishedAt: number | null;
+}
+
+/**
+ * A batch: one submission of many inputs to one function, each an ordinary asynchronous
+ * invocation (its member, with batchId and index). What it counts is read from its members.
+ */
+export interface BatchRecord {
+  id: string;
+  function: string;
+  version: number;
+  size: number;
+  idempotencyKey: string | null;
+  /** sha256 of what was submitted with the idempotency key, to tell a replay from a reuse. */
+  requestHash: string | null;
+  /** The whole batch's X-Callback-Url, called once when every member is final. */
+  callback: CallbackState | null;
+  /** A DELETE came: its waiting members were cancelled. */
+  cancelRequested: boolean;
+  createdAt: number;
+  /** When a node first found every member final; null until then. */
   finishedAt: number | null;
 }
 

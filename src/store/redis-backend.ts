@@ -13,6 +13,7 @@ import { RedisEnvStore } from './redis-env-store.js';
 import { RedisFunctionStore } from './redis-function-store.js';
 import { RedisGroupStore } from './redis-group-store.js';
 import { RedisInstanceStore } from './redis-instance-store.js';
+import { RedisBatchStore } from './redis-batch-store.js';
 import { RedisInvocationStore } from './redis-invocation-store.js';
 import { RedisMembershipStore } from './redis-membership-store.js';
 import { RedisMessageBus } from './redis-message-bus.js';
@@ -80,6 +81,7 @@ export async function createRedisStores(url: string, prefix: string, dataDir: st
     instances: guarded(new RedisInstanceStore(redis, prefix)),
     groups: guarded(new RedisGroupStore(redis, prefix)),
     invocations: guarded(new RedisInvocationStore(redis, prefix)),
+    batches: guarded(new RedisBatchStore(redis, prefix)),
     triggers: guarded(new RedisTriggerStore(redis, prefix)),
     blobs: guarded(new RedisBlobStore(redis, prefix, join(dataDir, 'blob-cache'))),
     cluster: { membership: guarded(new RedisMembershipStore(redis, prefix)), bus, slots: guarded(new RedisSlotStore(redis, prefix)), queue: guarded(queue) },

@@ -8,7 +8,10 @@
 // by every write (for compare-and-set), and the lease: `token`, `owner`, `until`. Reading
 // overlays `status`, `attempts` and `startedAt` on `r`. Indexes are sorted sets: `due` (waiting
 // and unleased, by runAt), `leased` (by lease expiry), `created`, `fn:NAME`, `st:STATUS` and
-// `children:ID` (by createdAt), `finished` (by finishedAt), `callbacks` (by when due).
+// `children:ID` (by createdAt), `finished` (by finishedAt), `callbacks` (by when due). A batch
+// member's hash has `batch`, its batch's id, whose counts by status index() keeps.
+// One created with a concurrency key has `pend`, the key, and `pend:KEY` names it until it is
+// final (index() lets it go).
 //
 // KEYS[1] is the key prefix. A record's fields come as 12 arguments, in this order: id, r,
 // status, attempts, startedAt, runAt, createdAt, finishedAt, callbackAt, fn, parent, idem.
@@ -20,6 +23,7 @@ const PRELUDE = `
 local p = KEYS[1]
 local function inv(id) return p .. 'inv:' .. id end
 local function waiting(status) return status == 'queued' or status == 'retrying' end
+local function final(status) return status == 'succeeded' or status == 'failed' or status == 'cancelled' end
 
 local function read(id)
   return redis.call('HMGET', inv(id), 'r', 'status', 'attempts', 'startedAt')
@@ -27,9 +31,16 @@ end
 
 -- Keeps every index of invocation id in step with its hash.
 local function index(id, old)
-  local h = redis.call('HMGET', inv(id), 'status', 'runAt', 'createdAt', 'finishedAt', 'callbackAt', 'fn', 'parent', 'token')
-  local status, runAt, createdAt, finishedAt, callbackAt, fn, parent, token = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]
-  if old and old ~= status then redis.call('ZREM', p .. 'st:' .. old, id) end
+  local h = redis.call('HMGET', inv(id), 'status', 'runAt', 'createdAt', 'finishedAt', 'callbackAt', 'fn', 'parent', 'token', 'batch', 'pend')
+  local status, runAt, createdAt, finishedAt, callbackAt, fn, parent, token, batch, pend = h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10]
+  if old and old ~= status then
+    redis.call('ZREM', p .. 'st:' .. old, id)
+    -- A batch member: its batch's counts by status (batch:ID:c) follow it.
+    if batch then
+      redis.call('HINCRBY', p .. 'batch:' .. batch .. ':c', old, -1)
+      redis.call('HINCRBY', p .. 'batch:' .. batch .. ':c', status, 1)
+    end
+  end
   redis.call('ZADD', p .. 'st:' .. status, createdAt, id)
   redis.call('ZADD', p .. 'created', createdAt, id)
   redis.call('ZADD', p .. 'fn:' .. fn, createdAt, id)
@@ -37,6 +48,10 @@ local function index(id, old)
   if waiting(status) and not token then redis.call('ZADD', p .. 'due', runAt, id) else redis.call('ZREM', p .. 'due', id) end
   if finishedAt ~= '' then redis.call('ZADD', p .. 'finished', finishedAt, id) else redis.call('ZREM', p .. 'finished', id) end
   if callbackAt ~= '' then redis.call('ZADD', p .. 'callbacks', callbackAt, id) else redis.call('ZREM', p .. 'callbacks', id) end
+  if pend and final(status) then
+    if redis.call('GET', p .. 'pend:' .. pend) == id then redis.call('DEL', p .. 'pend:' .. pend) end
+    redis.call('HDEL', inv(id), 'pend')
+  end
 end
 
 -- Writes the record in ARGV[o .. o+11]; returns its id.
@@ -66,14 +81,15 @@ local function appendLogs(id, from)
 end
 `;
 
-const script = (body: string): string => PRELUDE + body;
+export const script = (body: string): string => PRELUDE + body;
 
 /**
- * ARGV: record (12), then log entries. A new record: with an idempotency key known already
- * (`idem` set), returns {0, fields of the stored one}; an id known already is an error.
+ * ARGV: record (12), concurrency key ('' for none), then log entries. A new record: with an
+ * idempotency key known already (`idem` set), returns {0, fields of the stored one}; with a
+ * concurrency key held by one not final, {2, its fields}; an id known already is an error.
  */
 export const CREATE = script(`
-local idem = ARGV[12]
+local idem, pend = ARGV[12], ARGV[13]
 if idem ~= '' then
   local existing = redis.call('GET', p .. 'idem:' .. idem)
   if existing then
@@ -81,11 +97,22 @@ if idem ~= '' then
     if h[1] then return {0, h[1], h[2], h[3], h[4]} end
   end
 end
+if pend ~= '' then
+  local holder = redis.call('GET', p .. 'pend:' .. pend)
+  if holder then
+    local h = read(holder)
+    if h[1] and not final(h[2]) then return {2, h[1], h[2], h[3], h[4]} end
+  end
+end
 if redis.call('EXISTS', inv(ARGV[1])) == 1 then return redis.error_reply('invocation ' .. ARGV[1] .. ' is already stored') end
 if idem ~= '' then redis.call('SET', p .. 'idem:' .. idem, ARGV[1]) end
 local id = write(1)
+if pend ~= '' then
+  redis.call('SET', p .. 'pend:' .. pend, id)
+  redis.call('HSET', inv(id), 'pend', pend)
+end
 index(id, nil)
-appendLogs(id, 13)
+appendLogs(id, 14)
 return {1}`);
 
 /**

@@ -5,10 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import {
-  callbackAt,
   callbackStillDue,
   canRerun,
-  idempotencyScope,
   isWaitingStatus,
   type Cancelled,
   type Claim,
@@ -17,11 +15,11 @@ import {
   type Lease,
   type Submitted,
 } from './invocation-store.js';
-import type { CallbackState, InvocationRecord, InvocationStatus, LogEntry } from './records.js';
+import type { CallbackState, InvocationRecord, LogEntry } from './records.js';
+import { decode, encode, type Fields } from './redis-invocation-fields.js';
+import { defineScripts, type Script } from './redis-scripts.js';
 import * as lua from './redis-invocation-scripts.js';
 
-type Script = (...args: (string | number)[]) => Promise<unknown>;
-type Fields = [r: string, status: string, attempts: string, startedAt: string];
 
 const SCRIPTS = {
   wispInvCreate: lua.CREATE,
@@ -38,33 +36,6 @@ const SCRIPTS = {
 
 const PURGE_PAGE = 500;
 
-/** The record a script's fields describe: the JSON, with what claims change laid over it. */
-function decode([r, status, attempts, startedAt]: Fields): InvocationRecord {
-  const record = JSON.parse(r) as InvocationRecord;
-  record.status = status as InvocationStatus;
-  record.attempts = Number(attempts);
-  record.startedAt = startedAt === '' ? null : Number(startedAt);
-  return record;
-}
-
-/** The 12 arguments a script takes for a record, in the order redis-invocation-scripts.ts reads them. */
-function encode(record: InvocationRecord): (string | number)[] {
-  return [
-    record.id,
-    JSON.stringify(record),
-    record.status,
-    record.attempts,
-    record.startedAt ?? '',
-    record.runAt,
-    record.createdAt,
-    record.finishedAt ?? '',
-    callbackAt(record) ?? '',
-    record.function,
-    record.parentId ?? '',
-    record.idempotencyKey === null ? '' : `${idempotencyScope(record)}\u0000${record.idempotencyKey}`,
-  ];
-}
-
 const logArgs = (logs: readonly LogEntry[]): string[] => logs.map((entry) => JSON.stringify(entry));
 
 export class RedisInvocationStore implements InvocationStore {
@@ -78,25 +49,19 @@ export class RedisInvocationStore implements InvocationStore {
     const prefix = `${storePrefix}invocations:`;
     this.#redis = redis;
     this.#prefix = prefix;
-    for (const [name, text] of Object.entries(SCRIPTS)) {
-      if (!(name in redis)) redis.defineCommand(name, { numberOfKeys: 1, lua: text });
-    }
-    const client = redis as unknown as Record<string, Script>;
-    this.#run = Object.fromEntries(Object.keys(SCRIPTS).map((name) => [name, (...args: (string | number)[]) => client[name]!(prefix, ...args)])) as Record<
-      keyof typeof SCRIPTS,
-      Script
-    >;
+    this.#run = defineScripts(redis, prefix, SCRIPTS);
   }
 
   async submit(record: InvocationRecord): Promise<Submitted> {
-    const answer = (await this.#run.wispInvCreate(...encode(record))) as [number, ...Fields];
+    const answer = (await this.#run.wispInvCreate(...encode(record), record.concurrencyKey ?? '')) as [number, ...Fields];
     if (answer[0] === 1) return { record, existed: false };
-    return { record: decode(answer.slice(1) as Fields), existed: true };
+    const stored = decode(answer.slice(1) as Fields);
+    return answer[0] === 2 ? { record: stored, existed: true, pending: true } : { record: stored, existed: true };
   }
 
   async recordFinished(record: InvocationRecord, logs: readonly LogEntry[]): Promise<void> {
     // A nested call has no idempotency key, so this only ever creates.
-    await this.#run.wispInvCreate(...encode(record), ...logArgs(logs));
+    await this.#run.wispInvCreate(...encode(record), '', ...logArgs(logs));
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {

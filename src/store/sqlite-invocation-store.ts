@@ -39,14 +39,15 @@ export class SqliteInvocationStore implements InvocationStore {
     this.#writes = writes;
     this.#sql = {
       insert: db.prepare(
-        `INSERT INTO invocations (id, function, status, run_at, created_at, finished_at, parent_id, idempotency_scope, idempotency_key, callback_at, record, logs)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        `INSERT INTO invocations (id, function, status, run_at, created_at, finished_at, parent_id, idempotency_scope, idempotency_key, callback_at, record, logs, batch_id, batch_index, pending_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
       update: db.prepare(
         `UPDATE invocations SET status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?, lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
       ),
       get: db.prepare('SELECT record FROM invocations WHERE id = ?'),
       byKey: db.prepare('SELECT record FROM invocations WHERE idempotency_scope = ? AND idempotency_key = ?'),
+      byPendingKey: db.prepare('SELECT record FROM invocations WHERE pending_key = ?'),
       setRecord: db.prepare('UPDATE invocations SET record = ? WHERE id = ?'),
       setLogs: db.prepare('UPDATE invocations SET logs = ? WHERE id = ?'),
       logs: db.prepare('SELECT logs FROM invocations WHERE id = ?'),
@@ -97,12 +98,30 @@ export class SqliteInvocationStore implements InvocationStore {
       callbackAt(record),
       JSON.stringify(record),
       logs && logs.length > 0 ? JSON.stringify(logs) : null,
+      record.batchId ?? null,
+      record.index ?? null,
+      record.concurrencyKey ?? null,
     );
     if (changes === 1) return { record, existed: false };
-    const existing = parse(this.#sql.byKey.get(scope, record.idempotencyKey) as { record: string } | undefined);
-    // Not a key conflict: the id itself exists, which a random UUID never should.
-    if (!existing) throw new Error(`invocation ${record.id} is already stored`);
-    return { record: existing, existed: true };
+    // The conflict was on the idempotency key, the concurrency key or (never, for a random UUID) the id.
+    const replayed = scope === null ? undefined : parse(this.#sql.byKey.get(scope, record.idempotencyKey) as { record: string } | undefined);
+    if (replayed) return { record: replayed, existed: true };
+    const pending = record.concurrencyKey ? parse(this.#sql.byPendingKey.get(record.concurrencyKey) as { record: string } | undefined) : undefined;
+    if (pending) return { record: pending, existed: true, pending: true };
+    throw new Error(`invocation ${record.id} is already stored`);
+  }
+
+  /**
+   * Stores a batch's member now: for the batch store, inside a write of the batcher the two
+   * share, so that the batch and all its members commit in one transaction.
+   */
+  insertMember(record: InvocationRecord): void {
+    this.#insert(record, null);
+  }
+
+  /** Resolves once no claim is waiting for its commit: until then a read of the table would show those claimed as queued. */
+  async claimsCommitted(): Promise<void> {
+    if (this.#claiming.size > 0) await this.#writes.flushed();
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {
@@ -124,7 +143,7 @@ export class SqliteInvocationStore implements InvocationStore {
 
   async list(query: InvocationQuery): Promise<InvocationRecord[]> {
     // Claims not yet committed would be listed as still queued: the list waits for them.
-    if (this.#claiming.size > 0) await this.#writes.flushed();
+    await this.claimsCommitted();
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.function !== undefined) {

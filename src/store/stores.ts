@@ -1,5 +1,6 @@
 // Every store Wisp keeps its state in, as one backend builds them: the backend alone owns the
 // connection they share and closes it. Nothing else constructs a store class (design §7.7).
+import type { BatchStore } from './batch-store.js';
 import type { BlobStore } from './blob-store.js';
 import type { EnvStore } from './env-store.js';
 import type { FunctionStore } from './function-store.js';
@@ -18,6 +19,7 @@ export interface Stores {
   readonly instances: InstanceStore;
   readonly groups: GroupStore;
   readonly invocations: InvocationStore;
+  readonly batches: BatchStore;
   readonly triggers: TriggerStore;
   readonly blobs: BlobStore;
   /**

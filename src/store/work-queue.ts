@@ -17,6 +17,8 @@ export interface ConsumeOptions {
 export interface WorkQueue {
   /** Makes sure `id` has a job in `queue`, due after `delayMs`; one already there stays as it is. */
   add(queue: string, id: string, delayMs: number): Promise<void>;
+  /** add() for many ids at once, in one round trip. */
+  addMany(queue: string, ids: readonly string[], delayMs: number): Promise<void>;
   /** Drops the job of `id` if it is waiting (a cancelled invocation's): best effort. */
   remove(queue: string, id: string): Promise<void>;
   /** Starts taking the jobs of `queue` (once per queue); `handle` is never given one job twice at once. */

@@ -129,7 +129,7 @@ export class Triggers {
   }
 
   /** Verifies a delivery and records it as an invocation; a redelivery yields the first one. */
-  async deliver(id: string, body: Buffer, headers: Headers): Promise<{ invocationId: string; existed: boolean }> {
+  async deliver(id: string, body: Buffer, headers: Headers): Promise<{ invocationId: string; existed: boolean; reused?: true }> {
     const trigger = await this.#o.store.get(id);
     if (trigger?.type !== 'webhook') throw new WispError('TRIGGER_NOT_FOUND', `no webhook trigger "${id}"`);
     let delivery;
@@ -140,7 +140,7 @@ export class Triggers {
       throw err;
     }
     const input = { source: trigger.scheme, id: delivery.id, type: delivery.type, headers: plainHeaders(headers), payload: delivery.payload };
-    const { invocation, existed } = await this.#o.invocations.submit({
+    const { invocation, ...outcome } = await this.#o.invocations.submit({
       function: trigger.function,
       input,
       triggerId: trigger.id,
@@ -148,7 +148,7 @@ export class Triggers {
       requestHash: createHash('sha256').update(body).digest('base64url'),
       ...(delivery.id === null ? {} : { idempotencyKey: delivery.id }),
     });
-    return { invocationId: invocation.id, existed };
+    return { invocationId: invocation.id, ...outcome };
   }
 
   async #find(fn: string, id: string): Promise<TriggerRecord> {

@@ -10,13 +10,17 @@ export interface Gate {
   /** Resolves once `count` requests are being held. */
   arrived(count: number): Promise<void>;
   open(): void;
+  /** How many requests came, held or not. */
+  received(): number;
 }
 
 export async function startGate(t: Test): Promise<Gate> {
   const held: ServerResponse[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let isOpen = false;
+  let received = 0;
   const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+    received++;
     if (isOpen) return void res.end('open');
     held.push(res);
     for (const w of waiters.filter((w) => held.length >= w.count)) w.resolve();
@@ -35,5 +39,6 @@ export async function startGate(t: Test): Promise<Gate> {
       isOpen = true;
       for (const res of held.splice(0)) res.end('open');
     },
+    received: () => received,
   };
 }

@@ -2,10 +2,14 @@
 // (dist/gateway-main.js), or with `supervised`, the supervisor that restarts it (dist/main.js).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { contractViolations } from './contract.js';
 import { redisSelection } from './redis-selection.js';
+import { tempDir } from './temp-dir.js';
+import type { Test } from 'tap';
 
 const GATEWAY = fileURLToPath(new URL('../../dist/gateway-main.js', import.meta.url));
 const SUPERVISOR = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
@@ -52,6 +56,21 @@ export async function startWispProcess(dataDir: string, env: Record<string, stri
       lines.on('line', listener);
     });
   return { url, child, exited, line };
+}
+
+/**
+ * A Wisp process with `config` (a file in a temp dir, WISP_CONFIG), killed when the test ends;
+ * with the data dir and environment to start it again on the same data.
+ */
+export async function startConfiguredWisp(t: Test, config: Record<string, unknown>): Promise<{ wisp: WispProcess; dataDir: string; env: Record<string, string> }> {
+  const dir = tempDir();
+  const file = join(dir, 'wisp.json');
+  writeFileSync(file, JSON.stringify(config));
+  const env = { WISP_CONFIG: file };
+  const dataDir = join(dir, 'data');
+  const wisp = await startWispProcess(dataDir, env);
+  t.teardown(() => wisp.child.kill('SIGKILL'));
+  return { wisp, dataDir, env };
 }
 
 /** One request to a Wisp process: a string body is code to deploy, anything else JSON. */

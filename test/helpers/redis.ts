@@ -2,7 +2,7 @@
 // fsync per write (appendfsync always), so "acknowledged" means on disk as it will in cluster
 // mode. Stopped with the test; `restart()` brings it back on the same port and data, for tests of
 // Wisp riding out a Redis outage. Without redis-server installed, the test is skipped loudly
-// (scripts/ensure-redis.mjs installs it for `npm test` where it can).
+// (scripts/ensure-test-tools.mjs installs it for `npm test` where it can).
 import type { Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';

@@ -2,12 +2,9 @@
 // process, which is SIGKILLed while they are queued and running. After a restart every one of them
 // reaches a final state under the id it was acknowledged with; interrupted ones ran again.
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { isFinalStatus } from '../../dist/invocations/invocation-record.js';
 import type { InvocationStatus } from '../../dist/store/records.js';
-import { startWispProcess } from '../helpers/process.js';
-import { tempDir } from '../helpers/temp-dir.js';
+import { startConfiguredWisp, startWispProcess } from '../helpers/process.js';
 
 interface Invocation {
   id: string;
@@ -24,13 +21,7 @@ async function json<T>(response: Promise<Response>): Promise<T> {
 }
 
 t.test('200 acknowledged invocations survive a SIGKILL and all reach a final state', async (t) => {
-  const dir = tempDir();
-  const config = join(dir, 'wisp.json');
-  writeFileSync(config, JSON.stringify({ pool: { maxThreads: 2 }, invocations: { maxRunning: 8 } }));
-  const env = { WISP_CONFIG: config };
-  const dataDir = join(dir, 'data');
-  const first = await startWispProcess(dataDir, env);
-  t.teardown(() => first.child.kill('SIGKILL'));
+  const { wisp: first, dataDir, env } = await startConfiguredWisp(t, { pool: { maxThreads: 2 }, invocations: { maxRunning: 8 } });
   const deployed = await fetch(`${first.url}/v1/functions/slow`, {
     method: 'PUT',
     headers: { 'content-type': 'application/typescript' },

@@ -27,7 +27,10 @@ t.test('ISO times written by the version before are epoch ms after the upgrade',
   db.prepare('INSERT INTO instances (id, function, name, record) VALUES (?, ?, ?, ?)').run('ins_1', 'alpha', null, JSON.stringify(instance));
   db.prepare('INSERT INTO groups (name, record) VALUES (?, ?)').run('g', JSON.stringify({ name: 'g', createdAt: ISO, updatedAt: ISO }));
   db.prepare('INSERT INTO triggers (id, function, record) VALUES (?, ?, ?)').run('trg_1', 'alpha', JSON.stringify({ id: 'trg_1', function: 'alpha', createdAt: ISO, lastScheduledAt: 5 }));
-  db.exec(`PRAGMA user_version = ${version - 1}`);
+  // Back to the schema before the timestamp migration: the ones after it (concurrency keys, batches) undone first.
+  db.exec('DROP TRIGGER invocations_pending_key_ends; DROP INDEX invocations_by_pending_key; ALTER TABLE invocations DROP COLUMN pending_key;');
+  db.exec('DROP TABLE batches; DROP INDEX invocations_by_batch; ALTER TABLE invocations DROP COLUMN batch_index; ALTER TABLE invocations DROP COLUMN batch_id;');
+  db.exec(`PRAGMA user_version = ${version - 3}`);
   db.close();
 
   const upgraded = openDatabase(file);

@@ -56,6 +56,50 @@ export function invocationStoreConformance(t: Test, make: () => Promise<Invocati
     t.equal((await store.submit(elsewhere)).existed, false, 'another function is another scope');
   });
 
+  t.test('a concurrency key is held until its invocation is final: equal submissions at once store one', async (t) => {
+    const store = await make();
+    const first = queued('alpha', T0, { concurrencyKey: 'alpha:k' });
+    t.same(await store.submit(first), { record: first, existed: false });
+    const second = queued('alpha', T0 + 1, { concurrencyKey: 'alpha:k' });
+    t.same(await store.submit(second), { record: first, existed: true, pending: true }, 'a queued one holds the key');
+    t.equal(await store.get(second.id), undefined, 'the second was not stored');
+    t.equal((await store.submit(queued('alpha', T0 + 2, { concurrencyKey: 'alpha:other' }))).existed, false, 'another key is free');
+    t.equal((await store.submit(queued('alpha', T0 + 2))).existed, false, 'no key, no control');
+
+    const keyed = queued('alpha', T0 + 3, { concurrencyKey: 'alpha:k', idempotencyKey: 'idem-1', requestHash: 'h' });
+    const replay = await store.submit({ ...keyed, id: queued('alpha').id });
+    t.equal(replay.record.id, first.id, 'an idempotency key that is new does not get past a held concurrency key');
+
+    const [claim] = await store.claim([first.id], A, T0 + 10);
+    const running = await store.submit(queued('alpha', T0 + 11, { concurrencyKey: 'alpha:k' }));
+    t.same([running.record.id, running.pending], [first.id, true], 'a running one holds it');
+    const failed = { ...claim!.record };
+    finish(failed, 'failed', T0 + 20, { error: { code: 'X', message: 'x' } });
+    t.equal(await store.settle(claim!.token, failed, []), true);
+    const after = queued('alpha', T0 + 21, { concurrencyKey: 'alpha:k' });
+    t.same(await store.submit(after), { record: after, existed: false }, 'a final one lets it go');
+
+    const cancelled = await store.cancel(after.id, (record) => finish(record, 'cancelled', T0 + 22, { error: { code: 'CANCELLED', message: 'x' } }));
+    t.equal(cancelled?.outcome, 'cancelled');
+    const holder = queued('alpha', T0 + 23, { concurrencyKey: 'alpha:k' });
+    t.equal((await store.submit(holder)).existed, false, 'so does a cancelled one');
+
+    const rerun = await store.rerun(first.id, (record) => Object.assign(record, { status: 'queued', finishedAt: null, error: null }));
+    t.equal(rerun?.rerun, true, 'a failed one runs again, without taking the key back:');
+    const later = await store.submit(queued('alpha', T0 + 24, { concurrencyKey: 'alpha:k' }));
+    t.same([later.record.id, later.pending], [holder.id, true], 'the one holding it still does');
+  });
+
+  t.test('of 50 concurrent submissions with one concurrency key, exactly one is stored', async (t) => {
+    const store = await make();
+    const records = Array.from({ length: 50 }, (_, i) => queued('alpha', T0 + i, { concurrencyKey: 'alpha:herd' }));
+    const answers = await Promise.all(records.map((record) => store.submit(record)));
+    const stored = answers.filter((answer) => !answer.existed);
+    t.equal(stored.length, 1, 'one stored');
+    t.ok(answers.every((answer) => answer.record.id === stored[0]!.record.id), 'every answer names it');
+    t.equal((await store.list({ function: 'alpha', limit: 100 })).length, 1, 'one in the store');
+  });
+
   t.test('due: waiting and due, oldest first, skipping functions; nextRunAt', async (t) => {
     const store = await make();
     const late = queued('alpha', T0 + 50);
