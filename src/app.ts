@@ -173,7 +173,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     defaultTimeoutMs: config.functions.defaultTimeoutMs,
     socketFrameBytes: config.instances.socketFrameBytes,
     log,
-    groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover(), adoptOrphans: (active) => groups.adoptOrphans(active) },
+    groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover(), adoptOrphans: (activeNodes) => groups.adoptOrphans(activeNodes) },
   });
   const instances = routing.router;
   const localMembers = new LocalMemberHosts(cluster.nodeId, host, resources);

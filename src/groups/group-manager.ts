@@ -71,13 +71,16 @@ export class GroupManager {
   }
 
   /**
-   * Takes over the groups whose home is not one of the `active` nodes (it died): this node
+   * Takes over the groups whose home is not one of the active nodes (it died): this node
    * claims each (one claimer wins) and manages it from then on. A running group that had a
    * member on a dead node lost that member: it fails, or restarts on live nodes, by its policy.
    */
-  async adoptOrphans(active: ReadonlySet<string>): Promise<void> {
+  async adoptOrphans(activeNodes: () => Promise<ReadonlySet<string>>): Promise<void> {
     if (!this.#o.loadMember) return;
-    for (const stored of await this.#o.store.list()) {
+    const groups = await this.#o.store.list();
+    // Read after the list: a home that joined meanwhile is known to it (see InstanceFailover.sweepNow).
+    const active = await activeNodes();
+    for (const stored of groups) {
       if (!stored.node || active.has(stored.node) || this.#groups.has(stored.name)) continue;
       await this.#mutex.run(stored.name, () => this.#adopt(stored.name, stored.node!, active));
     }

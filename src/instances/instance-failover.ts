@@ -25,8 +25,11 @@ export interface InstanceFailoverOptions {
   droppedAll?: () => void;
   /** After this node took back its instances (a rejoin, a delayed start): its groups start again. */
   tookBack?: () => Promise<void>;
-  /** In a sweep: groups whose home is not one of the `active` nodes are taken over. */
-  adoptGroups?: (active: ReadonlySet<string>) => Promise<void>;
+  /**
+   * In a sweep: groups whose home is not an active node are taken over. `activeNodes` is to be
+   * read after the groups are listed (see sweepNow).
+   */
+  adoptGroups?: (activeNodes: () => Promise<ReadonlySet<string>>) => Promise<void>;
 }
 
 /** How many instances one sweep starts at once. */
@@ -99,10 +102,13 @@ export class InstanceFailover {
   /** Places every instance without a live owner on a live node. */
   async sweepNow(): Promise<void> {
     if (!this.#o.cluster.holdsLease()) return;
-    const { nodes, placeable } = await this.#o.peers.nodes();
-    const active = new Set(nodes.filter((node) => node.state === 'active').map((node) => node.id));
-    await this.#o.adoptGroups?.(active).catch((err: unknown) => this.#o.log(`cannot take over the groups of dead nodes: ${String(err)}`));
-    const orphans = (await this.#o.store.list()).filter((record) => record.group === null && !(record.node && active.has(record.node)));
+    await this.#o.adoptGroups?.(async () => (await this.#liveNodes()).active).catch((err: unknown) => this.#o.log(`cannot take over the groups of dead nodes: ${String(err)}`));
+    const records = await this.#o.store.list();
+    // Who is alive is read after what they own: a node registers before it writes itself as an
+    // owner, so a view read later knows every owner in the list. A view read before could miss a
+    // node that joined meanwhile and take its brand-new instance away from it.
+    const { active, placeable } = await this.#liveNodes();
+    const orphans = records.filter((record) => record.group === null && !(record.node && active.has(record.node)));
     if (orphans.length === 0) return;
     const self = this.#o.cluster.nodeId;
     // Each placement counts what the ones before it took, so that a sweep spreads what it moves.
@@ -115,6 +121,11 @@ export class InstanceFailover {
       for (let record = queue.shift(); record; record = queue.shift()) await this.#move(record, candidates);
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_ADOPTIONS, queue.length) }, work));
+  }
+
+  async #liveNodes(): Promise<{ active: ReadonlySet<string>; placeable: Awaited<ReturnType<Peers['nodes']>>['placeable'] }> {
+    const { nodes, placeable } = await this.#o.peers.nodes();
+    return { active: new Set(nodes.filter((node) => node.state === 'active').map((node) => node.id)), placeable };
   }
 
   async #move(record: InstanceRecord, candidates: { id: string; capacity: NodeResources['capacity']; allocated: NodeResources['capacity'] }[]): Promise<void> {

@@ -30,7 +30,7 @@ export interface InstanceRoutingOptions {
   socketFrameBytes: number;
   log: (message: string) => void;
   /** Told when this node let go of, or took back, what it owns (its groups follow). */
-  groups: { droppedAll(): void; tookBack(): Promise<void>; adoptOrphans(active: ReadonlySet<string>): Promise<void> };
+  groups: { droppedAll(): void; tookBack(): Promise<void>; adoptOrphans(activeNodes: () => Promise<ReadonlySet<string>>): Promise<void> };
 }
 
 export function instanceRouting(o: InstanceRoutingOptions): InstanceRouting {
@@ -40,7 +40,7 @@ export function instanceRouting(o: InstanceRoutingOptions): InstanceRouting {
   }
   const peers = new Peers(stores.cluster.membership, () => cluster.secret());
   const instancePeers = new ClusterInstancePeers({ ...o, self: cluster.nodeId, peers, holdsLease: () => cluster.holdsLease(), secret: () => cluster.secret() });
-  const failover = new InstanceFailover({ cluster, peers, host, store: stores.instances, resources: o.resources, log: o.log, droppedAll: () => o.groups.droppedAll(), tookBack: () => o.groups.tookBack(), adoptGroups: (active) => o.groups.adoptOrphans(active) });
+  const failover = new InstanceFailover({ cluster, peers, host, store: stores.instances, resources: o.resources, log: o.log, droppedAll: () => o.groups.droppedAll(), tookBack: () => o.groups.tookBack(), adoptGroups: (activeNodes) => o.groups.adoptOrphans(activeNodes) });
   return {
     router: new InstanceRouter(host, stores.instances, instancePeers),
     peers,
