@@ -69,9 +69,17 @@ export class InstanceFailover {
    * the directory says are this node's, and then starts its groups among them.
    */
   async takeBackOwn(waitMs: number): Promise<void> {
+    // The incarnation this take-back is for: if the node fences (and rejoins) meanwhile, what is
+    // left of it stops, and the take-back of the next incarnation does the work. Going on would
+    // start groups on a node that holds no lease, which then stay known here, not running, and
+    // are skipped by the next take-back (the fence-and-rejoin test hung on it under load).
+    const owner = this.#o.cluster.owner;
+    const current = () => this.#o.cluster.holdsLease() && this.#o.cluster.owner === owner;
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
+    if (!current()) return;
     const self = this.#o.cluster.nodeId;
     await this.#o.host.recover((record) => record.node === self).catch((err: unknown) => this.#o.log(`cannot take back this node's instances: ${String(err)}`));
+    if (!current()) return;
     await this.#o.tookBack?.().catch((err: unknown) => this.#o.log(`cannot take back this node's groups: ${String(err)}`));
   }
 
