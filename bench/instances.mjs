@@ -3,7 +3,9 @@
 //  1. method calls over HTTP at 50 connections: Wisp vs Fastify + one pinned worker (target ≥ 0.7×);
 //  2. creation latency p50: POST .../instances vs raw `new Worker()` to its first message (target ≤ +5 ms),
 //     with a spare thread (the usual case) and without one (a heap size not asked for before);
-//  3. idle RSS per instance over 50 instances (target ≤ 10 MB each).
+//  3. idle RSS per instance over 50 instances (target ≤ 10 MB each);
+//  4. bursts: 20 creates one after another, p50 and p99 (issue 22: ≤ 5 ms and ≤ 25 ms), against 20
+//     raw `new Worker()` starts one after another, and what the warm threads cost in RSS.
 // Settings as bench/run.mjs: BENCH_DURATION, BENCH_ROUNDS. Needs wrk.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +71,34 @@ async function main() {
     for (const instance of ids) await api(wisp.url, 'POST', `/v1/instances/${instance}/methods/add`, [1]);
     const after = rssMb(gateway);
 
+    for (const instance of ids) await api(wisp.url, 'DELETE', `/v1/instances/${instance}`);
+
+    // 4. Bursts of 20: the first teaches the node the rate; the warm pool then boots threads for the next.
+    const burstRaw = [];
+    const burst = [];
+    const first = [];
+    const burstOnce = async (into) => {
+      const made = [];
+      for (let i = 0; i < 20; i++) {
+        const began = performance.now();
+        made.push((await api(wisp.url, 'POST', '/v1/functions/counter/instances', { resources: SMALL })).id);
+        into.push(performance.now() - began);
+      }
+      for (const instance of made) await api(wisp.url, 'DELETE', `/v1/instances/${instance}`);
+    };
+    const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    await burstOnce(first);
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 20; i++) burstRaw.push(await rawWorkerStart());
+      await settle(1500); // the pool boots its threads, one after another
+      await burstOnce(burst);
+    }
+    await settle(1500);
+    const warmRss = rssMb(gateway);
+    await settle(17_000); // past the 10 s rate window and a 5 s trim: back to one kept thread
+    const quietRss = rssMb(gateway);
+    const pct = (values, p) => [...values].sort((x, y) => x - y)[Math.min(values.length - 1, Math.floor(values.length * p))];
+
     const f = (n, d = 2) => n.toFixed(d);
     console.log(`\n1. method calls, wrk -t1 -c50 -d${duration}s, median of ${rounds} alternating rounds`);
     console.log(`   a = Fastify + pinned worker: ${f(calls.a, 0)} req/s, p50 ${f(calls.ap50, 3)} ms`);
@@ -84,6 +114,13 @@ async function main() {
     const perInstance = (after - before) / 50;
     console.log(`\n3. idle memory: Wisp RSS ${f(before, 0)} MB -> ${f(after, 0)} MB with 50 instances`);
     console.log(`   ${f(perInstance)} MB per instance (target <= 10 MB: ${perInstance <= 10 ? 'met' : 'NOT met'})`);
+    const p50 = pct(burst, 0.5);
+    const p99 = pct(burst, 0.99);
+    console.log(`\n4. bursts of 20 creates one after another (5 bursts after a first that teaches the rate)`);
+    console.log(`   raw new Worker() x20 in a row: p50 ${f(pct(burstRaw, 0.5))} ms, p99 ${f(pct(burstRaw, 0.99))} ms`);
+    console.log(`   Wisp, first burst (cold pool): p50 ${f(pct(first, 0.5))} ms, p99 ${f(pct(first, 0.99))} ms`);
+    console.log(`   Wisp, later bursts:            p50 ${f(p50)} ms (target <= 5: ${p50 <= 5 ? 'met' : 'NOT met'}), p99 ${f(p99)} ms (target <= 25: ${p99 <= 25 ? 'met' : 'NOT met'})`);
+    console.log(`   gateway RSS with the pool warm ${f(warmRss, 0)} MB, quiet (one kept) ${f(quietRss, 0)} MB: ${f(warmRss - quietRss, 0)} MB for the warm threads`);
   } finally {
     baseline.child.kill();
     wisp.child.kill();

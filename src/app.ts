@@ -149,6 +149,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     resources,
     defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
     startTimeoutMs: config.instances.startTimeoutMs,
+    warmThreads: config.instances.warmThreads,
     checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
     checkpointBytes: config.instances.checkpointBytes,
     resultBytes: config.limits.resultBytes,

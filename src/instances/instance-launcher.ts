@@ -9,7 +9,7 @@ import { WispError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { InstanceThread } from '../runtime/instance-thread.js';
 import type { InstanceOutcome, RouteGatewayRequest, SocketAction } from '../runtime/protocol.js';
-import { SpareThreads } from '../runtime/spare-threads.js';
+import { WarmThreads } from '../runtime/warm-threads.js';
 import { TaskFailure } from '../runtime/task-failure.js';
 import type { NodeResources, Reservation } from '../scheduler/node-resources.js';
 import type { BlobStore } from '../store/blob-store.js';
@@ -28,6 +28,8 @@ export interface InstanceLauncherOptions {
   /** What one call's (or the constructor's) console output may hold. */
   logBytes: number;
   memoryCheckIntervalMs: number;
+  /** The most booted, empty threads kept ready for creates (instances.warmThreads; see warm-threads.ts). */
+  warmThreads: number;
   /** The function's secrets (handed to the instance as this.ctx.env when it starts); undefined: none. */
   secrets: (fn: string) => FunctionSecrets | undefined;
   clock: Clock;
@@ -65,10 +67,11 @@ export interface Launched {
 
 export class InstanceLauncher {
   readonly #o: InstanceLauncherOptions;
-  readonly #spares = new SpareThreads();
+  readonly #spares: WarmThreads;
 
   constructor(options: InstanceLauncherOptions) {
     this.#o = options;
+    this.#spares = new WarmThreads({ maxThreads: options.warmThreads });
   }
 
   /**

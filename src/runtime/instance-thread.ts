@@ -47,6 +47,8 @@ export class InstanceThread {
   #acceptsSockets = false;
   /** Commands posted in this turn, sent as one message (see #post). */
   #outbox: InstanceCommand[] = [];
+  /** Settles once the thread runs JavaScript (or is gone): when booting another costs no more than its load. */
+  readonly booted: Promise<void>;
   /** Starts a thread, its heap capped at memoryMb, that waits for init(); booting is most of an instance's start time. */
   constructor(memoryMb: number) {
     this.#worker = new Worker(INSTANCE_FILE, {
@@ -54,6 +56,10 @@ export class InstanceThread {
       // As in the pool: no flags and none of the gateway's environment.
       execArgv: [],
       env: {},
+    });
+    this.booted = new Promise((resolve) => {
+      this.#worker.once('online', resolve);
+      this.#worker.once('exit', resolve);
     });
     // The thread sends what it did in one turn as one message: an array of events (instance-entry.ts).
     this.#worker.on('message', (message: InstanceEvent | InstanceEvent[]) => {
