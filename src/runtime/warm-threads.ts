@@ -4,10 +4,9 @@
 // RATE_WINDOW_MS (at least one, at most `maxThreads` over all sizes; 0 keeps none), so that a burst of creates
 // finds threads booted for it once the node has seen one, and a quiet node keeps one per size.
 // A thread taken is replaced by refill(), which the caller runs once its own thread is up. The
-// replacements boot one after another, and only once creates have paused for QUIET_MS: a boot
-// beside a create makes the create slower (on two cores a cold burst ran 30-50 ms a create with
-// replacements booting beside it, against ~25 ms without), and during a burst the threads kept
-// are what serves it.
+// replacements boot one after another, once creates have paused for QUIET_MS: a boot beside a
+// create makes it slower, and during a burst the threads kept are what serves it. A size with no
+// thread left gets one at once (a steady stream of creates never pauses that long).
 import { InstanceThread } from './instance-thread.js';
 
 /** How many heap sizes keep threads. */
@@ -64,7 +63,8 @@ export class WarmThreads {
   /** Boots threads of this size, one after another, up to its target. */
   refill(memoryMb: number): void {
     if (this.#closed) return;
-    this.#size(memoryMb);
+    // None kept: the next create would boot one anyway, and sooner is better than on demand.
+    if (live(this.#size(memoryMb)) === 0) return this.#pump();
     clearTimeout(this.#quietTimer);
     this.#quietTimer = setTimeout(() => this.#pump(), this.#o.quietMs).unref();
   }

@@ -145,14 +145,29 @@ t.test('close stops every kept thread and keeps none after', async (t) => {
 t.test('replacements boot only once creates pause, not beside them', async (t) => {
   const { pool, booted, bootAll } = harness(16, 20);
   t.teardown(() => pool.close());
-  for (let i = 0; i < 5; i++) {
+  // Three kept: replacements for the next creates can wait for a pause.
+  for (let i = 0; i < 3; i++) pool.take(64);
+  pool.refill(64);
+  await bootAll();
+  t.equal(pool.kept().get(64), 3);
+  const before = booted.length;
+  for (let i = 0; i < 2; i++) {
     pool.take(64);
     pool.refill(64);
   }
   await new Promise((resolve) => setImmediate(resolve));
-  t.equal(booted.length, 5, 'five creates, five threads of their own, no replacement booted beside them');
-  while (booted.length === 5) await new Promise((resolve) => setTimeout(resolve, 5));
-  t.equal(booted.length, 6, 'once they paused, the first replacement boots, alone');
+  t.equal(booted.length, before, 'two creates served by kept threads, no replacement booted beside them');
+  while (booted.length === before) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.equal(booted.length, before + 1, 'once they paused, the first replacement boots, alone');
   await bootAll();
-  t.equal(pool.kept().get(64), 5, 'and the rest after it');
+  t.equal(pool.kept().get(64), 5, 'and the rest after it: five taken in the window');
+});
+
+t.test('a size with no thread left gets one at once, pause or not', async (t) => {
+  const { pool, booted, settle } = harness(16, 60_000);
+  t.teardown(() => pool.close());
+  pool.take(64);
+  pool.refill(64);
+  await settle();
+  t.equal(booted.length, 2, 'the create took the only one: its replacement boots without waiting');
 });
