@@ -13,12 +13,10 @@
 // BENCH_CLUSTER_ONLY=4 (or 5) runs only that part.
 // Settings: BENCH_DURATION (s per wrk run, default 10), BENCH_ROUNDS (3). Needs wrk and redis-server.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { api, ensureWrk, median, root, rounds } from './lib.mjs';
+import { api, ensureWrk, median, root, rounds, startRedis } from './lib.mjs';
 import { wrkAt } from './wrk-parallel.mjs';
 import { clusterAsync } from './cluster-async.mjs';
 import { clusterGroups } from './cluster-groups.mjs';
@@ -26,24 +24,6 @@ import { clusterGroups } from './cluster-groups.mjs';
 const COUNTER = 'export class Counter { count = 0; add(n: number) { this.count += n; return this.count; } get() { return this.count; } }';
 const SLEEPY = 'export const config = { concurrency: 1000, timeoutMs: 5000 };\nexport default async () => { await new Promise((r) => setTimeout(r, 20)); return "ok"; };';
 const KILLS = Number(process.env.BENCH_KILLS ?? 20);
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function startRedis(dir) {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => /Ready to accept connections/.test(String(chunk)) && resolve());
-    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
-  });
-  return { child, url: `redis://127.0.0.1:${port}` };
-}
 
 /** A gateway process (no supervisor: a SIGKILL is the node's death). */
 async function startNode(work, id, redisUrl, config) {

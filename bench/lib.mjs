@@ -1,5 +1,7 @@
 // What every benchmark here shares: wrk, starting servers that print their URL, medians.
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
@@ -109,4 +111,24 @@ export function rawWorkerStart() {
       void worker.terminate().then(() => resolve(ms));
     });
   });
+}
+
+/** A TCP port free on 127.0.0.1 a moment ago. */
+export async function freePort() {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A private redis-server with AOF fsync always (the durability Wisp's own stores give), its data in `dir`. */
+export async function startRedis(dir) {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => /Ready to accept connections/.test(String(chunk)) && resolve());
+    child.on('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  return { child, url: `redis://127.0.0.1:${port}` };
 }

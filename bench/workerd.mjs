@@ -7,11 +7,10 @@
 // use into ~/.cache/wisp-bench, not into the project. Settings: BENCH_DURATION, BENCH_ROUNDS.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { api, duration, ensureWrk, median, root, rounds, start, wrk } from './lib.mjs';
+import { api, duration, ensureWrk, freePort, median, root, rounds, start, wrk } from './lib.mjs';
 
 const WORKERD_VERSION = '1.20261123.1';
 const HELLO = 'export default (input: { name?: string } | null) => ({ greeting: `Hello, ${input?.name ?? "world"}` });';
@@ -26,16 +25,6 @@ function ensureWorkerd() {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir, `workerd@${WORKERD_VERSION}`], { stdio: 'inherit' });
   }
   return bin;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 async function startWorkerd(bin) {
