@@ -34,6 +34,10 @@ t.test('bad values are refused with a message naming them', async (t) => {
   t.throws(() => loadConfig({ env: { WISP_CONFIG: '/nonexistent/wisp.json' } }), ConfigError);
   const dir = t.testdir({ 'bad.json': JSON.stringify({ limits: { uploadByte: 1 } }) });
   t.throws(() => loadConfig({ env: { WISP_CONFIG: `${dir}/bad.json` } }), /must NOT have additional properties/);
+  const warm = t.testdir({ negative: JSON.stringify({ instances: { warmThreads: -1 } }), fraction: JSON.stringify({ instances: { warmThreads: 1.5 } }) });
+  t.throws(() => loadConfig({ env: { WISP_CONFIG: `${warm}/negative` } }), { name: 'ConfigError', message: /\/instances\/warmThreads must be >= 0/ });
+  t.throws(() => loadConfig({ env: { WISP_CONFIG: `${warm}/fraction` } }), { name: 'ConfigError', message: /\/instances\/warmThreads must be integer/ });
+  t.equal(loadConfig({ env: {} }).instances.warmThreads, 24, 'kept by default: 24');
 });
 
 t.test('the config is frozen', async (t) => {

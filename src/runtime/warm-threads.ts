@@ -64,7 +64,7 @@ export class WarmThreads {
   refill(memoryMb: number): void {
     if (this.#closed) return;
     // None kept: the next create would boot one anyway, and sooner is better than on demand.
-    if (live(this.#size(memoryMb)) === 0) return this.#pump();
+    if (prune(this.#size(memoryMb)) === 0) return this.#pump();
     clearTimeout(this.#quietTimer);
     this.#quietTimer = setTimeout(() => this.#pump(), this.#o.quietMs).unref();
   }
@@ -117,7 +117,7 @@ export class WarmThreads {
     if (this.#booting || this.#closed) return;
     const targets = this.#targets();
     // The most recently asked for size first.
-    const short = [...this.#sizes].reverse().find(([memoryMb, size]) => live(size) < targets.get(memoryMb)!);
+    const short = [...this.#sizes].reverse().find(([memoryMb, size]) => prune(size) < targets.get(memoryMb)!);
     if (!short) return;
     const [memoryMb, size] = short;
     const thread = this.#o.boot(memoryMb);
@@ -133,14 +133,14 @@ export class WarmThreads {
   trim(): void {
     const targets = this.#targets();
     for (const [memoryMb, size] of this.#sizes) {
-      size.threads = size.threads.filter((thread) => thread.alive);
-      const extra = size.threads.length - targets.get(memoryMb)!;
+      const extra = prune(size) - targets.get(memoryMb)!;
       if (extra > 0) for (const thread of size.threads.splice(-extra)) void thread.terminate();
     }
   }
 }
 
-function live(size: Size): number {
+/** Drops the size's threads that died while kept; how many are left. */
+function prune(size: Size): number {
   size.threads = size.threads.filter((thread) => thread.alive);
   return size.threads.length;
 }
