@@ -67,11 +67,11 @@ export interface Launched {
 
 export class InstanceLauncher {
   readonly #o: InstanceLauncherOptions;
-  readonly #spares: WarmThreads;
+  readonly #warm: WarmThreads;
 
   constructor(options: InstanceLauncherOptions) {
     this.#o = options;
-    this.#spares = new WarmThreads({ maxThreads: options.warmThreads });
+    this.#warm = new WarmThreads({ maxThreads: options.warmThreads });
   }
 
   /**
@@ -91,7 +91,7 @@ export class InstanceLauncher {
       reservation?.release();
       throw err;
     }
-    const starting = this.#spares
+    const starting = this.#warm
       .take(record.resources.memory)
       .init(
         {
@@ -115,7 +115,7 @@ export class InstanceLauncher {
       const [outcome] = await Promise.all([starting, working]);
       onLogs?.(outcome.logs);
       started = outcome;
-      this.#spares.refill(record.resources.memory);
+      this.#warm.refill(record.resources.memory);
     } catch (err) {
       reservation.release();
       // The caller learns what whileStarting did (a record written, or not) before it hears why the start failed.
@@ -168,8 +168,8 @@ export class InstanceLauncher {
     return this.#o.blobs.get(record.checkpoint!);
   }
 
-  /** Stops the spare threads. */
+  /** Stops the warm threads. */
   close(): Promise<void> {
-    return this.#spares.close();
+    return this.#warm.close();
   }
 }

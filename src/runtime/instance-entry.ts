@@ -2,7 +2,7 @@
 // (or restores it from a checkpoint without running the constructor), then runs the commands of
 // its mailbox one at a time in arrival order: a method call, async or not, ends before the next
 // command starts. Failures go back as outcomes; the thread dies only of a crash or a terminate.
-// The thread boots before it knows its instance (see spare-threads.ts) and learns it from an
+// The thread boots before it knows its instance (see warm-threads.ts) and learns it from an
 // 'init' command. It runs as one bundled CommonJS file: it boots ~7 ms sooner than an ESM graph.
 // console.* is captured per call (and for the constructor) into a bounded buffer that goes back
 // with the outcome; nothing user code prints with it reaches the gateway's stdout.

@@ -16,7 +16,7 @@ export interface Resources {
  * caps, so a node handing all its memory to instances would leave nothing for what is not
  * reserved at all: the gateway thread itself (its heap, request bodies and results in flight,
  * the synchronous call history, SQLite's cache), the stateless pool's workers (started on
- * demand, each up to its function's memoryMb), the booted spare instance threads, every
+ * demand, each up to its function's memoryMb), the warm instance threads (up to instances.warmThreads, ~6 MB each), every
  * thread's own overhead, and the operating system. 512 MiB holds the gateway and a busy default
  * pool tier on a small machine; an eighth grows with machines that run more pool threads.
  */
