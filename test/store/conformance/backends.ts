@@ -8,16 +8,18 @@ import { startRedis } from '../../helpers/redis.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface Backends<S> {
-  embedded: (db: SqliteDatabase) => S;
+  /** `file` is the database `db` has open; `teardown` runs when the case ends. */
+  embedded: (db: SqliteDatabase, file: string, teardown: (fn: () => unknown) => void) => S;
   redis: (redis: Redis, prefix: string) => S;
 }
 
 export function onEachBackend<S>(t: Test, make: Backends<S>, suite: (t: Test, make: () => Promise<S>) => void): void {
   t.test('embedded (SQLite)', async (t) => {
     suite(t, async () => {
-      const db = openDatabase(join(tempDir(), 'wisp.db'));
+      const file = join(tempDir(), 'wisp.db');
+      const db = openDatabase(file);
       t.teardown(() => db.close());
-      return make.embedded(db);
+      return make.embedded(db, file, (fn) => t.teardown(fn));
     });
   });
   t.test('Redis', async (t) => {
