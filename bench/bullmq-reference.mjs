@@ -2,7 +2,9 @@
 // Fastify + BullMQ on Redis (the bench starts a redis-server with AOF fsync always, the same
 // durability as Wisp's acknowledged writes). POST /v1/functions/hello/invocations adds a job and
 // answers 202 {id} once Redis has it; a BullMQ worker in the same process runs the same trivial
-// function. GET /stats: jobs completed so far. Settings: REDIS_URL, WORKER_CONCURRENCY (8).
+// function. GET /stats: jobs completed so far. POST /bench/pause and /bench/resume stop and
+// start the worker, so a backlog can be queued before the drain is timed (bench/drain.mjs).
+// Settings: REDIS_URL, WORKER_CONCURRENCY (8).
 import Fastify from 'fastify';
 import { Queue, Worker } from 'bullmq';
 
@@ -20,5 +22,13 @@ app.post('/v1/functions/hello/invocations', async (request, reply) => {
   return reply.code(202).send({ id: job.id });
 });
 app.get('/stats', async () => ({ completed }));
+app.post('/bench/pause', async () => {
+  await worker.pause();
+  return { paused: true };
+});
+app.post('/bench/resume', async () => {
+  worker.resume();
+  return { paused: false };
+});
 const address = await app.listen({ host: '127.0.0.1', port: 0 });
 console.log(`listening ${address}`);

@@ -6,18 +6,25 @@
 // trivial function are submitted behind them, the gate opens, and completions are counted from
 // /metrics (wisp_calls_total for mode async, outcome ok) every 50 ms. Reported: the rate over
 // the first fifth of the drain (the queue at its deepest), over the last fifth, and overall.
+// Beside it at each depth, the reference a user would build instead (issue 22, target 6):
+// Fastify + BullMQ on a fresh redis-server with AOF fsync always (bench/bullmq-reference.mjs),
+// its worker paused while the same DEPTH jobs are submitted over HTTP, then resumed.
 // `node bench/drain.mjs OLD_DIR` also runs a baseline build (a checkout with dist/ built) at each
 // depth, right before this one, so both are measured side by side in one run.
+// BENCH_DRAIN_BULLMQ=0 leaves the reference out.
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { api, root, start } from './lib.mjs';
+import { api, root, start, startRedis } from './lib.mjs';
 
 const depths = (process.env.BENCH_DRAIN_DEPTHS ?? '1000,20000,100000').split(',').map(Number);
-const SLOTS = 4;
+// At most the pool's threads (4 here): a gate-holding invocation that waits for a thread times
+// out and is retried, and the drain then measures the retries' wait instead.
+const SLOTS = Number(process.env.BENCH_DRAIN_SLOTS ?? 4);
 const baseline = process.argv[2] ? resolve(process.argv[2]) : undefined;
+const withReference = process.env.BENCH_DRAIN_BULLMQ !== '0';
 
 async function gate() {
   const waiting = [];
@@ -46,6 +53,56 @@ async function until(check) {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
+/** Submits `depth` invocations of hello over HTTP from 50 submitters, like the wrk runs. */
+async function submit(base, depth) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < depth) {
+        next++;
+        await api(base, 'POST', '/v1/functions/hello/invocations', { name: 'bench' });
+      }
+    }),
+  );
+}
+
+/** Lets the queued backlog go with open(), then samples done() every 50 ms until all `depth` are done. */
+async function timeDrain(depth, open, done) {
+  const samples = [{ t: 0, done: 0 }];
+  const started = performance.now();
+  await open();
+  for (;;) {
+    const count = await done();
+    samples.push({ t: (performance.now() - started) / 1000, done: count });
+    if (count >= depth) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  // From the last sample at or below `from` to the first at or past `to`: never an empty span.
+  const rateBetween = (from, to) => {
+    const a = samples.findLast((s) => s.done <= from) ?? samples[0];
+    const b = samples.find((s) => s.done >= to && s.t > a.t) ?? samples.at(-1);
+    return (b.done - a.done) / (b.t - a.t);
+  };
+  return { depth, first: rateBetween(0, depth * 0.2), last: rateBetween(depth * 0.8, depth), overall: depth / samples.at(-1).t };
+}
+
+async function drainOnReference(depth) {
+  const work = mkdtempSync(join(tmpdir(), 'wisp-bench-drain-bullmq-'));
+  const redis = await startRedis(work);
+  const reference = await start(['bench/bullmq-reference.mjs'], { REDIS_URL: redis.url });
+  try {
+    await api(reference.url, 'POST', '/bench/pause');
+    await submit(reference.url, depth);
+    return await timeDrain(depth, () => api(reference.url, 'POST', '/bench/resume'), async () => (await api(reference.url, 'GET', '/stats')).completed);
+  } finally {
+    reference.child.kill('SIGTERM');
+    await once(reference.child, 'exit');
+    redis.child.kill('SIGTERM');
+    await once(redis.child, 'exit');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 async function drainAt(depth, build) {
   const work = mkdtempSync(join(tmpdir(), 'wisp-bench-drain-'));
   const config = join(work, 'wisp.json');
@@ -57,31 +114,8 @@ async function drainAt(depth, build) {
     await api(wisp.url, 'PUT', '/v1/functions/hello', 'export default (input: { name?: string } | null) => ({ greeting: `Hello, ${input?.name ?? "world"}` });');
     for (let i = 0; i < SLOTS; i++) await api(wisp.url, 'POST', '/v1/functions/hold/invocations', {});
     await until(() => g.arrived() === SLOTS);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        while (next < depth) {
-          next++;
-          await api(wisp.url, 'POST', '/v1/functions/hello/invocations', { name: 'bench' });
-        }
-      }),
-    );
-    const samples = [{ t: 0, done: 0 }];
-    const started = performance.now();
-    g.open();
-    for (;;) {
-      const done = await completed(wisp.url);
-      samples.push({ t: (performance.now() - started) / 1000, done });
-      if (done >= depth) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    // From the last sample at or below `from` to the first at or past `to`: never an empty span.
-    const rateBetween = (from, to) => {
-      const a = samples.findLast((s) => s.done <= from) ?? samples[0];
-      const b = samples.find((s) => s.done >= to && s.t > a.t) ?? samples.at(-1);
-      return (b.done - a.done) / (b.t - a.t);
-    };
-    return { depth, first: rateBetween(0, depth * 0.2), last: rateBetween(depth * 0.8, depth), overall: depth / samples.at(-1).t };
+    await submit(wisp.url, depth);
+    return await timeDrain(depth, () => g.open(), () => completed(wisp.url));
   } finally {
     wisp.child.kill('SIGTERM');
     await once(wisp.child, 'exit');
@@ -90,12 +124,16 @@ async function drainAt(depth, build) {
   }
 }
 
-console.log(`backlog drain, ${SLOTS} dispatcher slots (invocations.maxRunning), completions per second`);
+console.log(`backlog drain, Wisp with ${SLOTS} dispatcher slots (invocations.maxRunning), BullMQ with 8 (its worker concurrency); completions per second`);
 console.log('   build |   depth | first fifth | last fifth | overall');
 const builds = baseline ? [['baseline', baseline], ['this', root]] : [['this', root]];
+const row = (label, r) => console.log(`${label.padStart(8)} | ${String(r.depth).padStart(7)} | ${r.first.toFixed(0).padStart(11)} | ${r.last.toFixed(0).padStart(10)} | ${r.overall.toFixed(0).padStart(7)}`);
 for (const depth of depths) {
+  const reference = withReference ? await drainOnReference(depth) : undefined;
+  if (reference) row('bullmq', reference);
   for (const [label, build] of builds) {
     const r = await drainAt(depth, build);
-    console.log(`${label.padStart(8)} | ${String(r.depth).padStart(7)} | ${r.first.toFixed(0).padStart(11)} | ${r.last.toFixed(0).padStart(10)} | ${r.overall.toFixed(0).padStart(7)}`);
+    row(label, r);
+    if (reference) console.log(`${''.padStart(8)} | ${''.padStart(7)} | ${(r.first / reference.first).toFixed(2).padStart(10)}x | ${(r.last / reference.last).toFixed(2).padStart(9)}x | ${(r.overall / reference.overall).toFixed(2).padStart(6)}x  ${label}/bullmq`);
   }
 }
