@@ -141,19 +141,6 @@ export function openDatabase(file: string): SqliteDatabase {
   return db;
 }
 
-/**
- * A second connection to a database openDatabase has opened (and migrated), for the writes that
- * go through group commit: synchronous=NORMAL, so its COMMIT writes the WAL without syncing it,
- * and WalSync makes the commit durable off the event loop before anyone is told. The queue's
- * tables (invocations, batches) use it for reads and writes alike: a transaction and the
- * statements inside it must be on one connection.
- */
-export function openGroupCommitConnection(file: string): SqliteDatabase {
-  const db = new Database(file);
-  db.exec('PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-  return db;
-}
-
 function migrate(db: SqliteDatabase): void {
   const row = db.prepare('PRAGMA user_version').get() as { user_version: number };
   for (let index = row.user_version; index < MIGRATIONS.length; index++) {

@@ -63,19 +63,16 @@ export class SqliteBatchStore extends BatchChanges implements BatchStore {
   }
 
   async get(id: string): Promise<BatchRecord | undefined> {
-    await this.#writes.durable();
     return parse(this.#sql.get.get(id) as { record: string } | undefined);
   }
 
   async members(id: string, from: number, limit: number): Promise<InvocationRecord[]> {
     await this.#invocations.claimsCommitted();
-    await this.#writes.durable();
     return (this.#sql.members.all(id, from, limit) as { record: string }[]).map((row) => JSON.parse(row.record) as InvocationRecord);
   }
 
   async counts(id: string): Promise<StatusCounts> {
     await this.#invocations.claimsCommitted();
-    await this.#writes.durable();
     const counts = noCounts();
     for (const row of this.#sql.counts.all(id) as { status: InvocationStatus; n: number }[]) counts[row.status] = row.n;
     return counts;

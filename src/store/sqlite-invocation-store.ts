@@ -125,7 +125,6 @@ export class SqliteInvocationStore implements InvocationStore {
   }
 
   async get(id: string): Promise<InvocationRecord | undefined> {
-    await this.#writes.durable();
     const claimed = this.#claiming.get(id);
     if (claimed !== undefined) return JSON.parse(claimed) as InvocationRecord;
     return this.#stored(id);
@@ -137,7 +136,6 @@ export class SqliteInvocationStore implements InvocationStore {
   }
 
   async logs(id: string): Promise<LogEntry[] | undefined> {
-    await this.#writes.durable();
     const row = this.#sql.logs.get(id) as { logs: string | null } | undefined;
     if (!row) return undefined;
     return row.logs === null ? [] : (JSON.parse(row.logs) as LogEntry[]);
@@ -146,7 +144,6 @@ export class SqliteInvocationStore implements InvocationStore {
   async list(query: InvocationQuery): Promise<InvocationRecord[]> {
     // Claims not yet committed would be listed as still queued: the list waits for them.
     await this.claimsCommitted();
-    await this.#writes.durable();
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.function !== undefined) {
@@ -166,7 +163,6 @@ export class SqliteInvocationStore implements InvocationStore {
   }
 
   async children(parentId: string): Promise<InvocationRecord[]> {
-    await this.#writes.durable();
     return parseAll(this.#sql.children.all(parentId));
   }
 

@@ -8,18 +8,16 @@ import { startRedis } from '../../helpers/redis.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface Backends<S> {
-  /** `file` is the database `db` has open; `teardown` runs when the case ends. */
-  embedded: (db: SqliteDatabase, file: string, teardown: (fn: () => unknown) => void) => S;
+  embedded: (db: SqliteDatabase) => S;
   redis: (redis: Redis, prefix: string) => S;
 }
 
 export function onEachBackend<S>(t: Test, make: Backends<S>, suite: (t: Test, make: () => Promise<S>) => void): void {
   t.test('embedded (SQLite)', async (t) => {
     suite(t, async () => {
-      const file = join(tempDir(), 'wisp.db');
-      const db = openDatabase(file);
+      const db = openDatabase(join(tempDir(), 'wisp.db'));
       t.teardown(() => db.close());
-      return make.embedded(db, file, (fn) => t.teardown(fn));
+      return make.embedded(db);
     });
   });
   t.test('Redis', async (t) => {
