@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, duration, ensureWrk, median, rounds, start, startRedis, wrk } from './lib.mjs';
-import { completeBatch, drained } from './queue-lib.mjs';
+import { completeBatch, drained, submitMany } from './queue-lib.mjs';
 
 const size = Number(process.env.BENCH_ASYNC_BATCH ?? 20000);
 
@@ -17,15 +17,7 @@ const size = Number(process.env.BENCH_ASYNC_BATCH ?? 20000);
 async function completeOnReference(base, n) {
   const before = (await api(base, 'GET', '/stats')).completed;
   const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (next < n) {
-        next++;
-        await api(base, 'POST', '/v1/functions/hello/invocations', { name: 'bench' });
-      }
-    }),
-  );
+  await submitMany(base, n);
   while ((await api(base, 'GET', '/stats')).completed - before < n) await new Promise((resolve) => setTimeout(resolve, 50));
   return n / ((performance.now() - started) / 1000);
 }

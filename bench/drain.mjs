@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { api, root, start, startRedis } from './lib.mjs';
+import { submitMany } from './queue-lib.mjs';
 
 const depths = (process.env.BENCH_DRAIN_DEPTHS ?? '1000,20000,100000').split(',').map(Number);
 // At most the pool's threads (4 here): a gate-holding invocation that waits for a thread times
@@ -53,19 +54,6 @@ async function until(check) {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-/** Submits `depth` invocations of hello over HTTP from 50 submitters, like the wrk runs. */
-async function submit(base, depth) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 50 }, async () => {
-      while (next < depth) {
-        next++;
-        await api(base, 'POST', '/v1/functions/hello/invocations', { name: 'bench' });
-      }
-    }),
-  );
-}
-
 /** Lets the queued backlog go with open(), then samples done() every 50 ms until all `depth` are done. */
 async function timeDrain(depth, open, done) {
   const samples = [{ t: 0, done: 0 }];
@@ -92,7 +80,7 @@ async function drainOnReference(depth) {
   const reference = await start(['bench/bullmq-reference.mjs'], { REDIS_URL: redis.url });
   try {
     await api(reference.url, 'POST', '/bench/pause');
-    await submit(reference.url, depth);
+    await submitMany(reference.url, depth);
     return await timeDrain(depth, () => api(reference.url, 'POST', '/bench/resume'), async () => (await api(reference.url, 'GET', '/stats')).completed);
   } finally {
     reference.child.kill('SIGTERM');
@@ -114,7 +102,7 @@ async function drainAt(depth, build) {
     await api(wisp.url, 'PUT', '/v1/functions/hello', 'export default (input: { name?: string } | null) => ({ greeting: `Hello, ${input?.name ?? "world"}` });');
     for (let i = 0; i < SLOTS; i++) await api(wisp.url, 'POST', '/v1/functions/hold/invocations', {});
     await until(() => g.arrived() === SLOTS);
-    await submit(wisp.url, depth);
+    await submitMany(wisp.url, depth);
     return await timeDrain(depth, () => g.open(), () => completed(wisp.url));
   } finally {
     wisp.child.kill('SIGTERM');

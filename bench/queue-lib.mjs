@@ -15,6 +15,19 @@ export async function drained(base) {
   }
 }
 
+/** Submits `n` invocations of hello over HTTP from 50 submitters, like the wrk runs. */
+export async function submitMany(base, n) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next < n) {
+        next++;
+        await api(base, 'POST', '/v1/functions/hello/invocations', { name: 'bench' });
+      }
+    }),
+  );
+}
+
 /** Submits `size` invocations from 50 submitters; completions per second, first submission to last completion. */
 export async function completeBatch(base, size) {
   const started = performance.now();
