@@ -112,7 +112,7 @@ async function drainAt(depth, build) {
   }
 }
 
-console.log(`backlog drain, Wisp with ${SLOTS} dispatcher slots (invocations.maxRunning), BullMQ with 8 (its worker concurrency); completions per second`);
+console.log(`backlog drain, Wisp with ${SLOTS} dispatcher slots (invocations.maxRunning), BullMQ with ${process.env.WORKER_CONCURRENCY ?? 8} (its worker concurrency); completions per second`);
 console.log('   build |   depth | first fifth | last fifth | overall');
 const builds = baseline ? [['baseline', baseline], ['this', root]] : [['this', root]];
 const row = (label, r) => console.log(`${label.padStart(8)} | ${String(r.depth).padStart(7)} | ${r.first.toFixed(0).padStart(11)} | ${r.last.toFixed(0).padStart(10)} | ${r.overall.toFixed(0).padStart(7)}`);
