@@ -4,7 +4,7 @@
 // its own mutex; calls do not take it. The pieces: live-instances.ts (the directory),
 // instance-launcher.ts (starting a thread, checkpointing one), instance-calls.ts (method calls and
 // their records), socket-calls.ts and instance-sockets.ts (clients' WebSockets), idle-watch.ts,
-// instance-shutdown.ts.
+// instance-shutdown.ts, instance-ownership.ts (which instances this node holds in the cluster).
 
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
@@ -19,13 +19,14 @@ import { InstanceCalls, type MethodCallOptions, type MethodReport, type Owner } 
 import { InstanceLauncher, type InstanceLauncherOptions } from './instance-launcher.js';
 import { nameKey, newInstanceRecord, view, type CreateInstanceRequest, type InstanceView } from './instance-record.js';
 import { InstanceShutdown } from './instance-shutdown.js';
-import { fencedWhileStarting, isNodeFenced, TRANSIENT_TAKEOVER } from './instance-errors.js';
+import { fencedWhileStarting, isNodeFenced } from './instance-errors.js';
 import { afterCall, keepDurable } from './checkpoint-policy.js';
 import { LiveInstances, runningThread, stopThread, type LiveInstance } from './live-instances.js';
 import { CLOSE, InstanceSockets } from './instance-sockets.js';
 import { acceptingThread, SocketCalls, type PausableLink, type SocketSession } from './socket-calls.js';
 import { Hibernation } from './instance-hibernation.js';
 import { GroupMembers } from './group-members.js';
+import { InstanceOwnership } from './instance-ownership.js';
 
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
 export type { MethodCallOptions, MethodReport, Owner } from './instance-calls.js';
@@ -59,13 +60,7 @@ export class InstanceManager {
   readonly #launcher: InstanceLauncher;
   readonly #calls: InstanceCalls;
   #closing = false;
-  /**
-   * Grows each time this node lets go of all it holds (dropAll, on losing its cluster lease): a
-   * start that was under way then must not register what it started, which is another node's now.
-   */
-  #generation = 0;
-  /** Instances being created here, stored but not yet registered: not to be taken over meanwhile. */
-  readonly #creating = new Set<string>();
+  readonly #ownership: InstanceOwnership;
   readonly #shutdown: InstanceShutdown;
   readonly #members: GroupMembers;
   readonly #sockets: InstanceSockets;
@@ -77,6 +72,15 @@ export class InstanceManager {
     this.#launcher = new InstanceLauncher(options);
     this.#calls = new InstanceCalls(options, this.#live);
     this.#sockets = new InstanceSockets(options.socketBufferBytes);
+    this.#ownership = new InstanceOwnership({
+      ...options,
+      mutex: this.#mutex,
+      instances: this.#live,
+      sockets: this.#sockets,
+      launch: (live) => this.#launch(live),
+      setStatus: (record, status) => this.#setStatus(record, status),
+      save: (record) => this.#save(record),
+    });
     this.#sleep = new Hibernation({
       clock: options.clock,
       mutex: this.#mutex,
@@ -199,13 +203,8 @@ export class InstanceManager {
     return this.#mutex.run(id, async () => {
       const live = this.#live.standalone(id, 'delete');
       this.#sockets.closeAll(id, CLOSE.deleted);
-      try {
-        // Only this owner's epoch: an owner that lost the instance deletes nothing.
-        await this.#o.store.delete(id, live.record.epoch ?? 0);
-      } catch (err) {
-        if (err instanceof WispError && err.code === 'STALE_OWNER') await this.#lost(id);
-        throw err;
-      }
+      // Only this owner's epoch: an owner that lost the instance deletes nothing.
+      await this.#ownership.asOwner(id, () => this.#o.store.delete(id, live.record.epoch ?? 0));
       this.#live.forget(live);
       await stopThread(live);
     });
@@ -252,79 +251,27 @@ export class InstanceManager {
     });
   }
 
-  /**
-   * Brings back the instances the store holds that `ours` says are this node's: each is claimed
-   * (a new epoch: writes of the incarnation before are refused from now on), and those that were
-   * running start again.
-   */
-  async recover(ours: (record: InstanceRecord) => boolean = () => true): Promise<void> {
-    const records = (await this.#o.store.list()).filter(ours);
-    // Group members are claimed here too; they start with their group (groups/group-manager.ts), all or none.
-    await Promise.all(records.map((record) => this.adopt(record.id, record.epoch ?? 0).catch((err: unknown) => this.#o.log(`instance ${record.id} not recovered: ${String(err)}`))));
+  /** Claims the store's instances that `ours` says are this node's (see InstanceOwnership). */
+  recover(ours?: (record: InstanceRecord) => boolean): Promise<void> {
+    return this.#ownership.recover(ours);
   }
 
-  /**
-   * Takes over an instance whose owner is gone (or an earlier incarnation of this node), if its
-   * epoch is still `epoch`: claimed with the next one, then started from its last checkpoint if it
-   * was running. Resolves to false when another node claimed it first.
-   */
+  /** Takes over an instance whose owner is gone, if its epoch is still `epoch` (see InstanceOwnership). */
   adopt(id: string, epoch: number): Promise<boolean> {
-    return this.#mutex.run(id, async () => {
-      if (this.#live.find(id) || this.#creating.has(id)) return true;
-      const generation = this.#generation;
-      const record = await this.#o.store.claim(id, epoch, this.#o.nodeId);
-      if (!record) return false;
-      if (this.#generation !== generation) throw fencedWhileStarting(id);
-      const live = this.#live.adopt(record);
-      if (record.group !== null || (record.status !== 'running' && record.status !== 'starting')) return true;
-      try {
-        await this.#launch(live);
-        await this.#setStatus(record, 'running');
-      } catch (err) {
-        if (isNodeFenced(err)) throw err;
-        this.#live.forget(live);
-        if (err instanceof WispError && TRANSIENT_TAKEOVER.has(err.code)) {
-          // Full here, or the store was out of reach: given back (no owner), for the next sweep
-          // to place elsewhere. The instance is not failed for a reason of this node's.
-          record.node = null;
-          await this.#save(record).catch(() => undefined);
-          throw err;
-        }
-        this.#o.log(`instance ${record.id} did not come back: ${(err as Error).message}`);
-        record.failure = (err as Error).message;
-        this.#live.adopt(record);
-        await this.#setStatus(record, 'failed').catch(() => undefined);
-      }
-      return true;
-    });
+    return this.#ownership.adopt(id, epoch);
   }
 
-  /** The node and epoch this node holds the instance at; undefined when it does not hold it. */
   ownerOf(id: string): Owner | undefined {
-    const live = this.#live.find(id);
-    return live && { node: this.#o.nodeId, epoch: live.record.epoch ?? 0 };
+    return this.#ownership.ownerOf(id);
   }
 
-  /** Whether this node holds the instance, at `epoch` when one is given. */
   holds(id: string, epoch?: number): boolean {
-    const live = this.#live.find(id);
-    return live !== undefined && (epoch === undefined || (live.record.epoch ?? 0) === epoch);
+    return this.#ownership.holds(id, epoch);
   }
 
-  /**
-   * This node lost its cluster lease: its instances are about to be claimed elsewhere. Their
-   * threads stop now, without a checkpoint (a write now would be refused anyway), and this node
-   * forgets them.
-   */
-  async dropAll(): Promise<void> {
-    this.#generation++;
-    this.#sockets.closeEvery(CLOSE.moved);
-    await Promise.all(
-      [...this.#live.values()].map(async (live) => {
-        this.#live.forget(live);
-        await stopThread(live);
-      }),
-    );
+  /** This node lost its cluster lease: it lets go of every instance (see InstanceOwnership). */
+  dropAll(): Promise<void> {
+    return this.#ownership.dropAll();
   }
 
   /** Bounds the shutdown: at `deadlineAt`, instances still busy are stopped (see InstanceShutdown). */
@@ -358,7 +305,6 @@ export class InstanceManager {
     let saved = false;
     /** Set when another creator of this name won (a second node, in cluster mode): theirs stands. */
     let theirs: InstanceRecord | undefined;
-    this.#creating.add(record.id);
     // The durable write (an fsync, or a round trip) happens while the thread boots, not after it.
     const saveWhileStarting = async () => {
       record.status = 'running';
@@ -369,30 +315,30 @@ export class InstanceManager {
       }
       saved = true;
     };
-    try {
-      await this.#launch(live, saveWhileStarting, undefined, constructorRun.onLogs);
-    } catch (err) {
-      // A constructor that throws leaves nothing behind, the record included.
-      if (saved) await this.#o.store.delete(record.id, record.epoch).catch((deleteErr: unknown) => this.#o.log(`instance ${record.id}: cannot delete the record of a failed create: ${String(deleteErr)}`));
-      await stopThread(live);
-      if (theirs) return { created: false, instance: view(theirs) };
-      if (err instanceof WispError) constructorRun.done(err);
-      throw err;
-    } finally {
-      this.#creating.delete(record.id);
-    }
-    constructorRun.done(null);
-    this.#live.adopt(record, live);
-    return { created: true, instance: view(record) };
+    return this.#ownership.creating(record.id, async () => {
+      try {
+        await this.#launch(live, saveWhileStarting, undefined, constructorRun.onLogs);
+      } catch (err) {
+        // A constructor that throws leaves nothing behind, the record included.
+        if (saved) await this.#o.store.delete(record.id, record.epoch).catch((deleteErr: unknown) => this.#o.log(`instance ${record.id}: cannot delete the record of a failed create: ${String(deleteErr)}`));
+        await stopThread(live);
+        if (theirs) return { created: false, instance: view(theirs) };
+        if (err instanceof WispError) constructorRun.done(err);
+        throw err;
+      }
+      constructorRun.done(null);
+      this.#live.adopt(record, live);
+      return { created: true, instance: view(record) };
+    });
   }
 
   /** Starts the instance's thread (see InstanceLauncher) and watches it for an exit nobody asked for. */
   async #launch(live: LiveInstance, whileStarting?: () => Promise<void>, reserved?: Reservation, onLogs?: (logs: LogEntry[]) => void): Promise<void> {
     const { record } = live;
-    const generation = this.#generation;
+    const droppedAll = this.#ownership.fence();
     const started = await this.#launcher.launch(record, { whileStarting, reserved, routeCall: this.#o.routeRequest, onSocketAction: (action) => this.#sockets.act(action), onLogs });
     Object.assign(live, started);
-    if (this.#generation !== generation) {
+    if (droppedAll()) {
       // This node lost its lease while the thread started: it is not this node's to run.
       await stopThread(live);
       throw fencedWhileStarting(record.id);
@@ -459,22 +405,7 @@ export class InstanceManager {
   }
 
   /** Writes the record; when another node claimed the instance since, this node lets go of it. */
-  async #save(record: InstanceRecord): Promise<void> {
-    try {
-      await this.#o.store.save(record);
-    } catch (err) {
-      if (err instanceof WispError && err.code === 'STALE_OWNER') await this.#lost(record.id);
-      throw err;
-    }
-  }
-
-  /** Another node claimed the instance: this node's thread of it stops and is forgotten. */
-  async #lost(id: string): Promise<void> {
-    const live = this.#live.find(id);
-    if (!live) return;
-    this.#o.log(`instance ${id} is owned by another node now; its thread here stops`);
-    this.#sockets.closeAll(id, CLOSE.moved);
-    this.#live.forget(live);
-    await stopThread(live);
+  #save(record: InstanceRecord): Promise<void> {
+    return this.#ownership.asOwner(record.id, () => this.#o.store.save(record));
   }
 }
