@@ -1,8 +1,7 @@
 // Builds the Wisp application: store, registry, pool and the gateway's route plugins, wired
-// together. main.ts listens with it; tests use app.inject().
-import { randomUUID } from 'node:crypto';
+// together (app/ holds the factory of each subsystem). main.ts listens with it; tests use
+// app.inject().
 import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { docsRoutes } from './gateway/docs-routes.js';
@@ -21,32 +20,12 @@ import { rawHttpRoutes } from './gateway/raw-http-routes.js';
 import type { Services } from './gateway/services.js';
 import { systemRoutes } from './gateway/system-routes.js';
 import { schemaController } from './gateway/validators.js';
-import { GroupManager } from './groups/group-manager.js';
-import { ClusterMemberHosts, type MemberOp } from './groups/cluster-member-hosts.js';
-import { runMemberOp } from './groups/group-ops.js';
-import { GroupRouter, type GroupAction } from './groups/group-router.js';
-import { LocalMemberHosts } from './groups/member-hosts.js';
-import { InstanceManager } from './instances/instance-manager.js';
-import { Invoker } from './invocations/invoker.js';
 import { createModuleInspector } from './registry/module-inspector.js';
-import { Registry, type ModuleInspector } from './registry/registry.js';
+import type { ModuleInspector } from './registry/registry.js';
 import type { RouteGatewayRequest } from './runtime/protocol.js';
-import { StatelessPool } from './runtime/stateless-pool.js';
 import { systemClock, type Clock } from './common/clock.js';
-import { CallbackSender } from './invocations/callback-sender.js';
-import { Dispatcher } from './invocations/dispatcher.js';
-import type { Dispatch } from './invocations/dispatch.js';
-import type { InvocationRecord } from './store/records.js';
-import { JobDispatcher } from './invocations/job-dispatcher.js';
 import { routeGatewayRequest } from './invocations/gateway-router.js';
-import { InvocationEvents } from './invocations/invocation-events.js';
-import { Invocations } from './invocations/invocations.js';
 import { sharedCallbackSecret } from './invocations/signing-secret.js';
-import { BatchCompletion } from './invocations/batch-completion.js';
-import { Batches } from './invocations/batches.js';
-import { SyncHistory } from './invocations/sync-history.js';
-import { Triggers } from './triggers/triggers.js';
-import { CronScheduler } from './triggers/cron-scheduler.js';
 import { triggerRoutes } from './gateway/trigger-routes.js';
 import { TokenTable } from './auth/tokens.js';
 import { installAccessGate } from './gateway/access-gate.js';
@@ -54,22 +33,20 @@ import { answerClientError, refuseConnect } from './gateway/client-errors.js';
 import { envRoutes } from './gateway/env-routes.js';
 import { functionLogRoutes } from './gateway/function-log-routes.js';
 import { FunctionLogFeed } from './invocations/function-log-feed.js';
-import { startLogRelay, type LogRelay } from './invocations/log-relay.js';
 import { clusterRoutes } from './gateway/cluster-routes.js';
 import { internalRoutes } from './gateway/internal-routes.js';
-import { instanceRouting } from './instances/instance-routing.js';
-import { MemberNode, SingleNode, type ClusterNode } from './cluster/cluster-node.js';
-import { nodeIdOf } from './cluster/node-identity.js';
-import { aloneCacheSync, BusCacheSync, type CacheSync, type CachedState } from './cluster/cache-sync.js';
-import { ClusterSlots } from './cluster/cluster-slots.js';
-import { aloneRelay, startInvocationRelay, type InvocationRelay } from './invocations/invocation-relay.js';
-import type { NodeReport } from './store/membership-store.js';
 import { registerProtections } from './gateway/protections.js';
 import { WispMetrics } from './metrics/wisp-metrics.js';
 import { FunctionEnv } from './registry/function-env.js';
-import { NodeResources } from './scheduler/node-resources.js';
 import { createStores } from './store/create-stores.js';
 import type { Stores } from './store/stores.js';
+import type { AppContext } from './app/context.js';
+import { createFunctions } from './app/functions.js';
+import { cacheSync, createNode } from './app/node.js';
+import { createInstances } from './app/instances.js';
+import { createGroups } from './app/groups.js';
+import { createInvocations } from './app/invocations.js';
+import { createTriggers } from './app/triggers.js';
 
 export interface RouteEntry {
   method: string;
@@ -89,209 +66,24 @@ export interface AppOptions {
   clock?: Clock;
 }
 
+/**
+ * Builds the subsystems, in this order; each that takes more than a line has its factory in app/.
+ * What one is handed of another built after it is passed as a function, called only once Wisp runs.
+ */
 function createServices(config: Config, stores: Stores, log: (message: string) => void, clock: Clock, inspect: ModuleInspector, callbackSigningSecret: string): Services {
-  const scratchDir = join(config.dataDir, 'scratch');
-  mkdirSync(scratchDir, { recursive: true });
+  const ctx: AppContext = { config, stores, log, clock };
   // Built below; calls from workers only come once functions run, long after.
   const route: RouteGatewayRequest = (request) => routeGatewayRequest(request, { instances, invoker });
-  const pool: StatelessPool = new StatelessPool({
-    maxThreads: config.pool.maxThreads,
-    minThreads: config.pool.minThreads,
-    idleTimeoutMs: config.pool.idleTimeoutMs,
-    maxQueue: config.pool.maxQueue,
-    defaultMemoryMb: config.functions.defaultMemoryMb,
-    worker: {
-      moduleCacheEntries: config.pool.moduleCacheEntries,
-      moduleCacheBytes: config.pool.moduleCacheMb * 2 ** 20,
-      resultBytes: config.limits.resultBytes,
-      inputBytes: config.limits.requestBodyBytes,
-      logBytes: config.invocations.logBytes,
-      memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
-    },
-    routeRequest: route,
-    cancelGraceMs: config.invocations.cancelGraceMs,
-    // A fault is the blamed function's to see: in the log and the metrics, never on another call.
-    onRetire: (notice) => {
-      log(`pool thread retired: ${notice.reason}`);
-      metrics.threadRetired(notice.culprit?.function ?? null);
-    },
-  });
-  const { blobs } = stores;
-  const registry = new Registry({
-    store: stores.functions,
-    blobs,
-    inspect,
-    limits: config.functions,
-    scratchDir,
-    maxUnpackedBytes: config.limits.uploadBytes * 4,
-    clock,
-    changed: (name) => sync.changed('function', name),
-    shared: stores.cluster !== null,
-  });
-  const resources = new NodeResources({ cpu: config.node.cpu, memory: config.node.memory, custom: { ...config.node.custom } });
-  const cluster = clusterNode(config, stores, () => ({ capacity: resources.capacity, allocated: resources.allocated, instances: instances.holding().length }), log);
+  const { pool, registry } = createFunctions(ctx, { inspect, route, changed: (name) => sync.changed('function', name), threadRetired: (fn) => metrics.threadRetired(fn) });
+  const { resources, cluster } = createNode(ctx, () => instances.holding().length);
   const env = new FunctionEnv({ store: stores.env, requireFunction: (name) => void registry.get(name), clock, changed: (fn) => sync.changed('env', fn) });
-  const sync = cacheSync(stores, cluster.nodeId, {
-    refreshFunction: (name) => registry.refresh(name),
-    refreshEnv: () => env.load(),
-    refreshTrigger: (id) => triggers.refresh(id),
-    reloadAll: async () => {
-      await registry.load();
-      await env.load();
-    },
-  }, log);
+  const sync = cacheSync(ctx, cluster.nodeId, { registry, env, triggers: () => triggers });
   const logFeed = new FunctionLogFeed();
-  const host: InstanceManager = new InstanceManager({
-    nodeId: cluster.nodeId,
-    registry,
-    blobs,
-    store: stores.instances,
-    resources,
-    defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
-    startTimeoutMs: config.instances.startTimeoutMs,
-    warmThreads: config.instances.warmThreads,
-    checkpointTimeoutMs: config.instances.checkpointTimeoutMs,
-    checkpointBytes: config.instances.checkpointBytes,
-    resultBytes: config.limits.resultBytes,
-    logBytes: config.invocations.logBytes,
-    memoryCheckIntervalMs: config.functions.memoryCheckIntervalMs,
-    secrets: (fn) => env.of(fn),
-    log,
-    routeRequest: route,
-    // Synchronous method calls and constructors, with their logs, in the synchronous history.
-    record: (call) => invocations.recordCall(call, false),
-    logFeed,
-    socketBufferBytes: config.instances.socketBufferBytes,
-    clock,
-  });
-  const routing = instanceRouting({
-    cluster,
-    stores,
-    host,
-    registry,
-    resources,
-    defaults: { cpu: config.instances.defaultCpu, memory: config.instances.defaultMemory },
-    defaultTimeoutMs: config.functions.defaultTimeoutMs,
-    socketFrameBytes: config.instances.socketFrameBytes,
-    log,
-    groups: { droppedAll: () => groups.dropAll(), tookBack: () => groups.recover(), adoptOrphans: (activeNodes) => groups.adoptOrphans(activeNodes) },
-  });
+  const { host, routing } = createInstances(ctx, { cluster, registry, resources, env, logFeed, route, recordCall: (call) => invocations.recordCall(call, false), groups: () => groupHost });
   const instances = routing.router;
-  const localMembers = new LocalMemberHosts(cluster.nodeId, host, resources);
-  const clusterMembers = routing.peers ? new ClusterMemberHosts({ local: localMembers, cluster, peers: routing.peers, resources, viewAgeMs: config.cluster.heartbeatMs, homeOf: async (group) => (await stores.groups.get(group))?.node ?? null, log }) : null;
-  const groups: GroupManager = new GroupManager({
-    instances: host,
-    hosts: clusterMembers ?? localMembers,
-    store: stores.groups,
-    log,
-    clock,
-    ...(clusterMembers ? { elsewhere: (record, detail) => clusterMembers.tellHome(record, detail), loadMember: (id: string) => stores.instances.get(id) } : {}),
-  });
-  clusterMembers?.watch(
-    () => groups.memberNodes(),
-    (dead) => groups.nodesDied(dead),
-  );
-  const groupRouter = new GroupRouter(
-    groups,
-    stores.groups,
-    clusterMembers
-      ? {
-          self: clusterMembers.self,
-          forward: <T>(home: string, action: GroupAction, name: string) => clusterMembers.forward<T>(home, action, name),
-          loadMember: (id: string) => stores.instances.get(id),
-        }
-      : null,
-  );
-  const memberOps = clusterMembers ? (op: MemberOp) => runMemberOp(op, clusterMembers, localMembers, groups, groupRouter) : null;
-  const history = new SyncHistory(config.invocations.syncHistoryMb * 2 ** 20);
-  // Each start is a new incarnation: its claims on attempts and slots are its own.
-  const incarnation = `${cluster.nodeId}/${randomUUID()}`;
-  const slots = stores.cluster ? new ClusterSlots({ store: stores.cluster.slots, owner: incarnation, leaseMs: config.cluster.leaseMs, clock, log }) : undefined;
-  const invoker: Invoker = new Invoker({
-    registry,
-    pool,
-    maxDepth: config.invocations.maxDepth,
-    record: (call, durable) => {
-      metrics.callFinished(call);
-      invocations.recordCall(call, durable);
-    },
-    secrets: (fn) => env.of(fn),
-    clock,
-    ...(slots ? { slots } : {}),
-    logFeed,
-  });
-  const store = stores.invocations;
-  const events = new InvocationEvents();
-  const callbackDelivery = {
-    maxAttempts: config.invocations.callbacks.maxAttempts,
-    backoff: { baseMs: config.invocations.callbacks.backoffMs, maxMs: config.invocations.callbacks.maxBackoffMs },
-    timeoutMs: config.invocations.callbacks.timeoutMs,
-  };
-  const callbacks = new CallbackSender({ store, events, clock, secret: callbackSigningSecret, ...callbackDelivery, log });
-  const dispatchOptions = {
-    store,
-    // Takes back the claims of the incarnation before this one.
-    node: cluster.nodeId,
-    lease: { owner: incarnation, ms: config.invocations.leaseMs },
-    mayTakeWork: () => cluster.holdsLease(),
-    registry,
-    invoker,
-    instances,
-    events,
-    clock,
-    maxRunning: config.invocations.maxRunning,
-    maxBackoffMs: config.invocations.maxBackoffMs,
-    onFinal: (record: InvocationRecord) => {
-      metrics.invocationFinished(record);
-      callbacks.finished(record);
-    },
-    log,
-  };
-  // A backend several nodes share queues on BullMQ (design §5.5); the embedded one on its own table.
-  const dispatcher: Dispatch = stores.cluster ? new JobDispatcher({ ...dispatchOptions, queue: stores.cluster.queue }) : new Dispatcher(dispatchOptions);
-  const invocations: Invocations = new Invocations({
-    store,
-    history,
-    registry,
-    instances,
-    events,
-    dispatcher,
-    callbacks,
-    clock,
-    retentionMs: config.invocations.retentionMs,
-    log,
-    cancelElsewhere: (id) => relay.cancelElsewhere(id),
-  });
-  const batches = new Batches({
-    store: stores.batches,
-    invocations,
-    dispatcher,
-    events,
-    clock,
-    maxSize: config.invocations.maxBatchSize,
-    completion: new BatchCompletion({ store: stores.batches, events, clock, secret: callbackSigningSecret, ...callbackDelivery, log }),
-    retentionMs: config.invocations.retentionMs,
-    log,
-  });
-  let relay: InvocationRelay = aloneRelay;
-  let logRelay: LogRelay | undefined;
-  const stopRelay = () => logRelay?.close();
-  const startRelay = async () => {
-    if (!stores.cluster) return;
-    relay = await startInvocationRelay({ bus: stores.cluster.bus, nodeId: cluster.nodeId, events, store, dispatcher, log });
-    logRelay = await startLogRelay({ bus: stores.cluster.bus, nodeId: cluster.nodeId, feed: logFeed, now: () => clock.now(), log });
-  };
-  const triggerStore = stores.triggers;
-  const cron = new CronScheduler({ store: triggerStore, invocations, clock, log });
-  const triggers: Triggers = new Triggers({
-    store: triggerStore,
-    registry,
-    invocations,
-    cron,
-    rotationOverlapMs: config.triggers.rotationOverlapMs,
-    now: () => clock.now(),
-    changed: (id) => sync.changed('trigger', id),
-  });
+  const { groupHost, groups, memberOps } = createGroups(ctx, { cluster, host, resources, peers: routing.peers });
+  const { invoker, invocations, batches, startRelay, stopRelay } = createInvocations(ctx, { cluster, pool, registry, env, instances, logFeed, callbackSigningSecret, metrics: () => metrics });
+  const triggers = createTriggers(ctx, { registry, invocations, changed: (id) => sync.changed('trigger', id) });
   const metrics: WispMetrics = new WispMetrics({
     inFlight: () => invoker.inFlight,
     poolTiers: () => pool.stats(),
@@ -299,20 +91,7 @@ function createServices(config: Config, stores: Stores, log: (message: string) =
     allocated: () => resources.allocated,
     capacity: () => resources.capacity,
   });
-  return { config, registry, env, pool, invoker, invocations, batches, logFeed, instances, host, routing, groups: groupRouter, groupHost: groups, memberOps, resources, triggers, metrics, cluster, sync, startRelay, stopRelay };
-}
-
-/** The node id of a single Wisp (cluster mode names its nodes). */
-const LOCAL_NODE = 'local';
-
-function cacheSync(stores: Stores, nodeId: string, state: CachedState, log: (message: string) => void): CacheSync {
-  return stores.cluster === null ? aloneCacheSync : new BusCacheSync(stores.cluster.bus, nodeId, state, log);
-}
-
-/** A member of a cluster when the store is one several nodes share (Redis), else a cluster of one. */
-function clusterNode(config: Config, stores: Stores, report: () => Omit<NodeReport, 'address'>, log: (message: string) => void): ClusterNode {
-  if (stores.cluster === null) return new SingleNode(LOCAL_NODE, () => ({ ...report(), address: null }));
-  return new MemberNode({ ...config.cluster, dataDir: config.dataDir, store: stores.cluster.membership, nodeId: nodeIdOf({ ...config.cluster, port: config.port, dataDir: config.dataDir }), report, log });
+  return { config, registry, env, pool, invoker, invocations, batches, logFeed, instances, host, routing, groups, groupHost, memberOps, resources, triggers, metrics, cluster, sync, startRelay, stopRelay };
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
