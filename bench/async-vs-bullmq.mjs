@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Wisp's asynchronous invocations on the embedded backend against Fastify + BullMQ on Redis
 // (AOF fsync always), side by side in one run (issue 22, point 6), rounds alternating:
-//   ack       wrk POST .../invocations, 50 connections: acknowledged submissions per second;
+//   ack       wrk POST .../invocations, 50 connections: acknowledged submissions per second,
+//             and how many each completed per second meanwhile (both drain as they acknowledge);
 //   complete  BENCH_ASYNC_BATCH (default 20000) submitted by 50 submitters: completions per
 //             second from the first submission to the last completion.
 // Target: ack ≥ 1.0×, complete ≥ 0.7×. Needs wrk and redis-server (Debian).
@@ -9,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, duration, ensureWrk, median, rounds, start, startRedis, wrk } from './lib.mjs';
-import { completeBatch, drained, submitMany } from './queue-lib.mjs';
+import { asyncFinished, completeBatch, drained, submitMany } from './queue-lib.mjs';
 
 const size = Number(process.env.BENCH_ASYNC_BATCH ?? 20000);
 
@@ -20,6 +21,15 @@ async function completeOnReference(base, n) {
   await submitMany(base, n);
   while ((await api(base, 'GET', '/stats')).completed - before < n) await new Promise((resolve) => setTimeout(resolve, 50));
   return n / ((performance.now() - started) / 1000);
+}
+
+/** wrk's acknowledged/s at 50 connections; pushes onto `completions` the completions per second during the run. */
+async function whileAcknowledging(url, script, completed, completions) {
+  const before = await completed();
+  const started = performance.now();
+  const { rps } = wrk(url, 50, script);
+  completions.push(((await completed()) - before) / ((performance.now() - started) / 1000));
+  return rps;
 }
 
 /** Until the reference's worker has caught up with what was acknowledged so far. */
@@ -49,12 +59,13 @@ async function main() {
     wrk(submit(wisp.url), 10, script);
     const acks = { a: [], b: [] };
     const done = { a: [], b: [] };
+    const meanwhile = { a: [], b: [] };
     for (let round = 0; round < rounds; round++) {
       await referenceIdle(reference.url);
       await drained(wisp.url);
-      acks.a.push(wrk(submit(reference.url), 50, script).rps);
+      acks.a.push(await whileAcknowledging(submit(reference.url), script, async () => (await api(reference.url, 'GET', '/stats')).completed, meanwhile.a));
       await drained(wisp.url);
-      acks.b.push(wrk(submit(wisp.url), 50, script).rps);
+      acks.b.push(await whileAcknowledging(submit(wisp.url), script, () => asyncFinished(wisp.url), meanwhile.b));
       await referenceIdle(reference.url);
       await drained(wisp.url);
       done.a.push(await completeOnReference(reference.url, size));
@@ -65,6 +76,8 @@ async function main() {
     console.log(`\nwrk -t1 -c50 -d${duration}s; completion over ${size} submitted at once; median of ${rounds} alternating rounds`);
     console.log(`a = Fastify + BullMQ on Redis (AOF fsync always), b = Wisp embedded\n`);
     console.log(`acknowledged/s  a ${f(aa)}  b ${f(ab)}  b/a ${(ab / aa).toFixed(2)} (target >= 1.0: ${ab / aa >= 1 ? 'met' : 'NOT met'})`);
+    const [ma, mb] = [median(meanwhile.a), median(meanwhile.b)];
+    console.log(`  completed/s meanwhile  a ${f(ma)}  b ${f(mb)}  b/a ${(mb / ma).toFixed(2)}`);
     console.log(`completed/s     a ${f(ca)}  b ${f(cb)}  b/a ${(cb / ca).toFixed(2)} (target >= 0.7: ${cb / ca >= 0.7 ? 'met' : 'NOT met'})`);
   } finally {
     wisp.child.kill();

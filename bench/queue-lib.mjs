@@ -16,6 +16,14 @@ export async function drained(base) {
 }
 
 /** Submits `n` invocations of hello over HTTP from 50 submitters, like the wrk runs. */
+/** Asynchronous invocations Wisp has finished so far (its wisp_calls_total, mode async). */
+export async function asyncFinished(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('wisp_calls_total{') && line.includes('mode="async"')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}
+
 export async function submitMany(base, n) {
   let next = 0;
   await Promise.all(

@@ -1,7 +1,7 @@
 // Stateful instances: create under a function, then call, inspect, suspend, resume and delete
 // by handle id at /v1/instances/{id}.
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { WispError } from '../errors.js';
 import type { CreateInstanceRequest, InstanceFilter } from '../instances/instance-manager.js';
 import { accepted, submitHeaders } from './async-submit.js';
@@ -34,7 +34,7 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
   app.post<{ Params: { name: string }; Body: CreateInstanceRequest | null }>('/v1/functions/:name/instances', { schema: createSchema }, async (request, reply) => {
     // The constructor's run is recorded like a synchronous call: its console output is at
     // /v1/invocations/{id}/logs. An existing instance (get-or-create) ran no constructor.
-    const invocationId = randomUUID();
+    const invocationId = timeOrderedId();
     reply.header(INVOCATION_ID_HEADER, invocationId);
     const { created, instance } = await instances.create(request.params.name, request.body ?? {}, invocationId);
     if (!created) reply.removeHeader(INVOCATION_ID_HEADER);
@@ -78,7 +78,7 @@ export async function instanceRoutes(app: FastifyInstance, { instances, invocati
       if (request.query.async) {
         return accepted(reply, await invocations.submit({ function: '', instance: { id, method }, input: args, ...submitHeaders(request) }));
       }
-      const invocationId = randomUUID();
+      const invocationId = timeOrderedId();
       reply.header(INVOCATION_ID_HEADER, invocationId);
       const { json, owner } = await instances.callRecorded(id, method, args, invocationId);
       // Which node answered, at which epoch of its ownership: two copies of one instance never both answer.

@@ -1,6 +1,6 @@
 // Synchronous invoke: POST /v1/functions/{name}/invoke. The hot path: no disk, no extra copies.
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { treatEveryBodyAsJson } from './json-body.js';
 import { checkFunctionNames } from './name-check.js';
 import { requestSchemas } from './request-schemas.js';
@@ -21,7 +21,7 @@ export async function invokeRoutes(app: FastifyInstance, { invoker }: Services):
   checkFunctionNames(app);
 
   app.post<RunFunctionRoute>('/v1/functions/:name/invoke', { schema: runFunctionSchema }, async (request, reply) => {
-    const invocationId = randomUUID();
+    const invocationId = timeOrderedId();
     reply.header(INVOCATION_ID_HEADER, invocationId);
     const json = await invoker.invoke(request.params.name, request.body ?? null, {
       invocationId,

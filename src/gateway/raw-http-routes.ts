@@ -1,7 +1,7 @@
 // Raw HTTP: ANY /fn/{name} and /fn/{name}/*. A fetch handler gets a standard Request and its
 // Response goes back as is; a JSON handler gets the body (parsed when it is JSON) as its input.
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import type { WireRequest } from '../runtime/protocol.js';
 import { INVOCATION_ID_HEADER } from './invoke-routes.js';
 import { JSON_TYPE, mediaTypeOf, parseJson } from './json-body.js';
@@ -35,7 +35,7 @@ export async function rawHttpRoutes(app: FastifyInstance, { invoker, config }: S
   checkFunctionNames(app);
 
   const handle = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const invocationId = randomUUID();
+    const invocationId = timeOrderedId();
     reply.header(INVOCATION_ID_HEADER, invocationId);
     const result = await invoker.serveHttp(request.params.name, toWireRequest(request), () => jsonInputOf(request), invocationId);
     if (result.kind === 'json') return reply.type('application/json').send(result.json);

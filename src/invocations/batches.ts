@@ -2,8 +2,9 @@
 // asynchronous invocation (retries, logs, call tree, cancel), stored with the batch in one
 // transaction before the 202; a batch is read as counts by status and, page by page, as its
 // members' outcomes in input order. Waiting on one long-polls until every member is final.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock, Timer } from '../common/clock.js';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { WispError } from '../errors.js';
 import type { BatchStore } from '../store/batch-store.js';
 import { isWaitingStatus } from '../store/invocation-store.js';
@@ -122,7 +123,7 @@ export class Batches {
     const now = this.#o.clock.now();
     const requestHash = request.idempotencyKey === undefined ? null : createHash('sha256').update(JSON.stringify([version.version, inputs])).digest('base64url');
     const batch: BatchRecord = {
-      id: randomUUID(),
+      id: timeOrderedId(),
       function: version.name,
       version: version.version,
       size: inputs.length,
@@ -135,7 +136,7 @@ export class Batches {
     };
     const members = inputs.map((input, index): InvocationRecord => ({
       ...newRecord({
-        id: randomUUID(),
+        id: timeOrderedId(),
         function: version.name,
         version: version.version,
         mode: 'async',

@@ -2,8 +2,9 @@
 // callbacks), read any one (durable records first, then the in-memory record of synchronous and
 // nested calls), wait on one, cancel, run again, read logs and call trees. The dispatcher runs the
 // queue; the callback sender delivers results; this file ties them to the store.
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Clock, Timer } from '../common/clock.js';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { WispError } from '../errors.js';
 import type { InstanceRouter } from '../instances/instance-router.js';
 import type { Registry } from '../registry/registry.js';
@@ -76,7 +77,7 @@ export class Invocations {
         .update(JSON.stringify([target.version.version, request.instance?.method ?? null, request.input ?? null]))
         .digest('base64url');
     const record = newRecord({
-      id: randomUUID(),
+      id: timeOrderedId(),
       function: target.version.name,
       version: target.version.version,
       mode: 'async',

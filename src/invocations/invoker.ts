@@ -2,7 +2,7 @@
 // every way it can end into a result or a catalogued error. Synchronous and nested calls are
 // recorded here (in memory); asynchronous ones by the dispatcher, which calls call().
 import type { Clock } from '../common/clock.js';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../common/time-ordered-id.js';
 import { WispError, type SerializedError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { FailurePhase, InstanceOutcome, InvocationMeta, LoggedOutcome, NestedInvokeRequest, WireRequest, WireResponse } from '../runtime/protocol.js';
@@ -120,7 +120,7 @@ export class Invoker {
     const { parent } = request;
     const depth = parent.depth + 1;
     const startedAt = this.#o.clock.now();
-    const options: CallOptions = { invocationId: randomUUID(), depth, durable: parent.durable };
+    const options: CallOptions = { invocationId: timeOrderedId(), depth, durable: parent.durable };
     const report: CallReport =
       depth > this.#o.maxDepth
         ? { ok: false, version: null, error: new WispError('NESTING_TOO_DEEP', `ctx.invoke() calls nest at most ${this.#o.maxDepth} deep; "${parent.function}" at depth ${parent.depth} called "${request.name}"`), retriable: false, logs: [] }
