@@ -98,7 +98,8 @@ async function drainAt(depth, build) {
   const g = await gate();
   const wisp = await start([join(build, 'dist', 'gateway-main.js')], { WISP_PORT: '0', WISP_DATA_DIR: join(work, 'data'), WISP_CONFIG: config });
   try {
-    await api(wisp.url, 'PUT', '/v1/functions/hold', `export default async () => (await fetch(${JSON.stringify(g.url)})).text();`);
+    // Held past the submissions, however long they take (100,000 take longer than the default 30 s timeout).
+    await api(wisp.url, 'PUT', '/v1/functions/hold', `export const config = { timeoutMs: 900000 };\nexport default async () => (await fetch(${JSON.stringify(g.url)})).text();`);
     await api(wisp.url, 'PUT', '/v1/functions/hello', 'export default (input: { name?: string } | null) => ({ greeting: `Hello, ${input?.name ?? "world"}` });');
     for (let i = 0; i < SLOTS; i++) await api(wisp.url, 'POST', '/v1/functions/hold/invocations', {});
     await until(() => g.arrived() === SLOTS);
