@@ -21,25 +21,28 @@ import { api, root, start, startRedis } from './lib.mjs';
 import { submitMany } from './queue-lib.mjs';
 
 const depths = (process.env.BENCH_DRAIN_DEPTHS ?? '1000,20000,100000').split(',').map(Number);
-// At most the pool's threads (4 here): a gate-holding invocation that waits for a thread times
-// out and is retried, and the drain then measures the retries' wait instead.
-const SLOTS = Number(process.env.BENCH_DRAIN_SLOTS ?? 4);
+// Wisp's default invocations.maxRunning, and the reference's worker concurrency. Slots beyond
+// the pool's threads hold gate invocations that wait for a thread: claimed, so the dispatcher
+// is full all the same, and let through by the open gate when their turn comes.
+const SLOTS = Number(process.env.BENCH_DRAIN_SLOTS ?? 8);
 const baseline = process.argv[2] ? resolve(process.argv[2]) : undefined;
 const withReference = process.env.BENCH_DRAIN_BULLMQ !== '0';
 
 async function gate() {
   const waiting = [];
-  let arrived = 0;
+  let opened = false;
   const server = createServer((_req, res) => {
-    arrived++;
-    waiting.push(res);
+    if (opened) res.end('go');
+    else waiting.push(res);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
-    arrived: () => arrived,
-    open: () => waiting.splice(0).forEach((res) => res.end('go')),
+    open: () => {
+      opened = true;
+      waiting.splice(0).forEach((res) => res.end('go'));
+    },
     close: () => server.close(),
   };
 }
@@ -102,7 +105,8 @@ async function drainAt(depth, build) {
     await api(wisp.url, 'PUT', '/v1/functions/hold', `export const config = { timeoutMs: 900000 };\nexport default async () => (await fetch(${JSON.stringify(g.url)})).text();`);
     await api(wisp.url, 'PUT', '/v1/functions/hello', 'export default (input: { name?: string } | null) => ({ greeting: `Hello, ${input?.name ?? "world"}` });');
     for (let i = 0; i < SLOTS; i++) await api(wisp.url, 'POST', '/v1/functions/hold/invocations', {});
-    await until(() => g.arrived() === SLOTS);
+    // Every slot claimed: those with a thread wait on the gate, the others for a thread.
+    await until(async () => (await api(wisp.url, 'GET', `/v1/invocations?function=hold&status=running&limit=${SLOTS}`)).invocations.length === SLOTS);
     await submitMany(wisp.url, depth);
     return await timeDrain(depth, () => g.open(), () => completed(wisp.url));
   } finally {
