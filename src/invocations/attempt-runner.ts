@@ -219,10 +219,6 @@ export class AttemptRunner {
     const running = this.#running.get(record.id);
     if (running?.record !== record) return;
     this.#running.delete(record.id);
-    // Room for the next attempt first: the dispatcher's pass (a setImmediate) is then queued
-    // ahead of the group commit this outcome's write starts (another), so the next claim joins
-    // that commit instead of needing one of its own: one fsync per finished attempt, not two.
-    this.#o.onFreed();
     let stored: Promise<boolean>;
     if (signal.aborted || record.cancelRequested) {
       stored = this.#end(record, 'cancelled', { error: cancelledError(record) }, report.logs);
@@ -239,6 +235,7 @@ export class AttemptRunner {
       stored = this.#end(record, 'failed', { error: invocationError(report.error) }, report.logs);
     }
     void stored.then((ok) => running.settled(ok ? record : undefined));
+    this.#o.onFreed();
   }
 
   async #end(record: InvocationRecord, status: 'succeeded' | 'failed' | 'cancelled', outcome: Parameters<typeof finish>[3], logs: LogEntry[]): Promise<boolean> {
