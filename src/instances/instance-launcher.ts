@@ -138,6 +138,10 @@ export class InstanceLauncher {
 
   /** Writes the thread's state to a blob; the record is left for the caller to update. */
   async checkpoint(record: InstanceRecord, thread: InstanceThread, timeoutMs = this.#o.checkpointTimeoutMs): Promise<Pick<InstanceRecord, 'checkpoint' | 'checkpointedAt'>> {
+    // Stamped when asked for, not when stored: the state holds every call answered before this
+    // time (the thread takes it after the calls it has run), while a stamp taken after the write
+    // could postdate calls the state does not hold.
+    const takenAt = this.#o.clock.now();
     let outcome: InstanceOutcome<Uint8Array>;
     try {
       outcome = await thread.checkpoint(timeoutMs);
@@ -148,7 +152,7 @@ export class InstanceLauncher {
     // The thread measured it; measured again here, since it is what gets written and read back.
     const limit = this.#limit(record);
     if (outcome.value.byteLength > limit) throw checkpointTooLarge(record, `${outcome.value.byteLength} bytes`, limit);
-    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: this.#o.clock.now() };
+    return { checkpoint: await this.#o.blobs.put(outcome.value), checkpointedAt: takenAt };
   }
 
   #limit(record: InstanceRecord): number {
