@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { api, root, start, startRedis } from './lib.mjs';
-import { submitMany } from './queue-lib.mjs';
+import { asyncFinished, submitMany } from './queue-lib.mjs';
 
 const depths = (process.env.BENCH_DRAIN_DEPTHS ?? '1000,20000,100000').split(',').map(Number);
 // Wisp's default invocations.maxRunning, and the reference's worker concurrency. Slots beyond
@@ -45,12 +45,6 @@ async function gate() {
     },
     close: () => server.close(),
   };
-}
-
-async function completed(base) {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('wisp_calls_total{') && l.includes('function="hello"') && l.includes('mode="async"') && l.includes('outcome="ok"'));
-  return line ? Number(line.split(' ').pop()) : 0;
 }
 
 async function until(check) {
@@ -108,7 +102,7 @@ async function drainAt(depth, build) {
     // Every slot claimed: those with a thread wait on the gate, the others for a thread.
     await until(async () => (await api(wisp.url, 'GET', `/v1/invocations?function=hold&status=running&limit=${SLOTS}`)).invocations.length === SLOTS);
     await submitMany(wisp.url, depth);
-    return await timeDrain(depth, () => g.open(), () => completed(wisp.url));
+    return await timeDrain(depth, () => g.open(), () => asyncFinished(wisp.url, { function: 'hello', outcome: 'ok' }));
   } finally {
     wisp.child.kill('SIGTERM');
     await once(wisp.child, 'exit');

@@ -15,15 +15,21 @@ export async function drained(base) {
   }
 }
 
-/** Submits `n` invocations of hello over HTTP from 50 submitters, like the wrk runs. */
-/** Asynchronous invocations Wisp has finished so far (its wisp_calls_total, mode async). */
-export async function asyncFinished(base) {
+/**
+ * Asynchronous invocations Wisp has finished so far, from its wisp_calls_total (mode async):
+ * all of them, or those whose series also carries each of `labels` (e.g. { outcome: 'ok' }).
+ */
+export async function asyncFinished(base, labels = {}) {
+  const wanted = ['mode="async"', ...Object.entries(labels).map(([name, value]) => `${name}="${value}"`)];
   const text = await (await fetch(`${base}/metrics`)).text();
   let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith('wisp_calls_total{') && line.includes('mode="async"')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  for (const line of text.split('\n')) {
+    if (line.startsWith('wisp_calls_total{') && wanted.every((label) => line.includes(label))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
   return total;
 }
 
+/** Submits `n` invocations of hello over HTTP from 50 submitters, like the wrk runs. */
 export async function submitMany(base, n) {
   let next = 0;
   await Promise.all(
