@@ -13,7 +13,7 @@ import { watchOffHeapMemory } from './memory-watchdog.js';
 import { captureConsole, LogBuffer, withLogs } from './log-capture.js';
 import { stateSizeAtLeast } from './checkpoint-size.js';
 import { GatewayClient, type InstanceHandle } from './gateway-client.js';
-import { loadModule, type LoadedModule } from './module-loader.js';
+import { loadModule, warmUpLoader, type LoadedModule } from './module-loader.js';
 import type { InstanceCommand, InstanceEvent, InstanceFailurePhase, InstanceOutcome, InstanceStart, LoggedInstanceOutcome, SocketDelivery } from './protocol.js';
 import { handles, type SocketData, type WispSocket } from './socket-handles.js';
 
@@ -74,6 +74,8 @@ captureConsole();
 // Output from code that runs outside any call's scope is dropped, never printed raw: scopes
 // opened below (per call, and for the constructor) take precedence over this one.
 const stray = new LogBuffer(0, 0);
+// While the thread waits for its instance, not when the create that takes it is waiting.
+warmUpLoader();
 
 const fail = (phase: InstanceFailurePhase, err: unknown): Failure => failure(phase, err, loaded);
 
