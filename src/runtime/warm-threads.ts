@@ -6,7 +6,8 @@
 // A thread taken is replaced by refill(), which the caller runs once its own thread is up. The
 // replacements boot one after another, once creates have paused for QUIET_MS: a boot beside a
 // create makes it slower, and during a burst the threads kept are what serves it. A size with no
-// thread left gets one at once (a steady stream of creates never pauses that long).
+// thread left gets one at once, once the create that took it has been answered (a steady
+// stream of creates never pauses that long).
 import { InstanceThread } from './instance-thread.js';
 
 /** How many heap sizes keep threads. */
@@ -64,7 +65,12 @@ export class WarmThreads {
   refill(memoryMb: number): void {
     if (this.#closed) return;
     // None kept: the next create would boot one anyway, and sooner is better than on demand.
-    if (prune(this.#size(memoryMb)) === 0) return this.#pump();
+    // Not in this turn, though: new Worker() blocks this thread for 1-3 ms, and the caller is
+    // about to answer the create that took the last thread.
+    if (prune(this.#size(memoryMb)) === 0) {
+      setImmediate(() => this.#pump());
+      return;
+    }
     clearTimeout(this.#quietTimer);
     this.#quietTimer = setTimeout(() => this.#pump(), this.#o.quietMs).unref();
   }
