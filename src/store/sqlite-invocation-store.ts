@@ -45,6 +45,10 @@ export class SqliteInvocationStore implements InvocationStore {
       update: db.prepare(
         `UPDATE invocations SET status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?, lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
       ),
+      // The same, only while `lease_token` still holds the lease: an outcome's check and write in one statement.
+      updateLeased: db.prepare(
+        `UPDATE invocations SET status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?`,
+      ),
       get: db.prepare('SELECT record FROM invocations WHERE id = ?'),
       byKey: db.prepare('SELECT record FROM invocations WHERE idempotency_scope = ? AND idempotency_key = ?'),
       byPendingKey: db.prepare('SELECT record FROM invocations WHERE pending_key = ?'),
@@ -60,7 +64,6 @@ export class SqliteInvocationStore implements InvocationStore {
       ),
       claimable: db.prepare(`SELECT record FROM invocations WHERE id = ? AND ${QUEUED} AND run_at <= ?`),
       stillClaimable: db.prepare(`SELECT 1 AS yes FROM invocations WHERE id = ? AND ${QUEUED} AND run_at <= ?`),
-      leaseToken: db.prepare('SELECT lease_token FROM invocations WHERE id = ?'),
       nextRunAt: db.prepare(`SELECT MIN(run_at) AS at FROM invocations INDEXED BY invocations_due_in_order WHERE ${QUEUED}`),
       renew: db.prepare('UPDATE invocations SET lease_until = ? WHERE lease_token = ? AND lease_owner = ?'),
       // A running row without a lease was left by a version of Wisp from before leases.
@@ -241,9 +244,8 @@ export class SqliteInvocationStore implements InvocationStore {
 
   settle(token: string, record: InvocationRecord, logs: readonly LogEntry[]): Promise<boolean> {
     return this.#writes.write(() => {
-      const row = this.#sql.leaseToken.get(record.id) as { lease_token: string | null } | undefined;
-      if (row?.lease_token !== token) return false;
-      this.#update(record, null);
+      const { changes } = this.#sql.updateLeased.run(record.status, record.runAt, record.finishedAt, callbackAt(record), JSON.stringify(record), record.id, token);
+      if (changes !== 1) return false;
       this.#appendLogs(record.id, logs);
       return true;
     });
