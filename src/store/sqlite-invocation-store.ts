@@ -63,7 +63,10 @@ export class SqliteInvocationStore implements InvocationStore {
            AND function NOT IN (SELECT value FROM json_each(?)) ORDER BY run_at, created_at LIMIT ?`,
       ),
       claimable: db.prepare(`SELECT record FROM invocations WHERE id = ? AND ${QUEUED} AND run_at <= ?`),
-      stillClaimable: db.prepare(`SELECT 1 AS yes FROM invocations WHERE id = ? AND ${QUEUED} AND run_at <= ?`),
+      // A claim's write, only while the row is still waiting and due: the check and the write in one statement.
+      storeClaim: db.prepare(
+        `UPDATE invocations SET status = ?, record = ?, lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ? AND ${QUEUED} AND run_at <= ?`,
+      ),
       nextRunAt: db.prepare(`SELECT MIN(run_at) AS at FROM invocations INDEXED BY invocations_due_in_order WHERE ${QUEUED}`),
       renew: db.prepare('UPDATE invocations SET lease_until = ? WHERE lease_token = ? AND lease_owner = ?'),
       // A running row without a lease was left by a version of Wisp from before leases.
@@ -208,7 +211,8 @@ export class SqliteInvocationStore implements InvocationStore {
           // As claimed, with a cancel asked for meanwhile. A write ahead of it in this batch
           // may have ended it: then the attempt's outcome is refused, for want of this lease.
           const json = this.#claiming.get(id);
-          if (json !== undefined && this.#sql.stillClaimable.get(id, now)) this.#update(record, { owner: lease.owner, token, until: now + lease.ms }, json);
+          // A claim changes neither run_at, finished_at nor a callback: only what it sets here.
+          if (json !== undefined) this.#sql.storeClaim.run(record.status, json, lease.owner, token, now + lease.ms, id, now);
         }
         // From here the rows themselves say so (or, if the commit fails, they stay queued).
         forget();
