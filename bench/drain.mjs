@@ -11,7 +11,7 @@
 // its worker paused while the same DEPTH jobs are submitted over HTTP, then resumed.
 // `node bench/drain.mjs OLD_DIR` also runs a baseline build (a checkout with dist/ built) at each
 // depth, right before this one, so both are measured side by side in one run.
-// BENCH_DRAIN_BULLMQ=0 leaves the reference out.
+// BENCH_DRAIN_BULLMQ=0 leaves the reference out; BENCH_DRAIN_NODE_FLAGS are passed to Wisp's gateway.
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ const depths = (process.env.BENCH_DRAIN_DEPTHS ?? '1000,20000,100000').split(','
 const SLOTS = Number(process.env.BENCH_DRAIN_SLOTS ?? 8);
 const baseline = process.argv[2] ? resolve(process.argv[2]) : undefined;
 const withReference = process.env.BENCH_DRAIN_BULLMQ !== '0';
+// Node flags for Wisp's gateway, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it.
+const nodeFlags = process.env.BENCH_DRAIN_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 async function gate() {
   const waiting = [];
@@ -93,7 +95,7 @@ async function drainAt(depth, build) {
   const config = join(work, 'wisp.json');
   writeFileSync(config, JSON.stringify({ invocations: { maxRunning: SLOTS } }));
   const g = await gate();
-  const wisp = await start([join(build, 'dist', 'gateway-main.js')], { WISP_PORT: '0', WISP_DATA_DIR: join(work, 'data'), WISP_CONFIG: config });
+  const wisp = await start([...nodeFlags, join(build, 'dist', 'gateway-main.js')], { WISP_PORT: '0', WISP_DATA_DIR: join(work, 'data'), WISP_CONFIG: config });
   try {
     // Held past the submissions, however long they take (100,000 take longer than the default 30 s timeout).
     await api(wisp.url, 'PUT', '/v1/functions/hold', `export const config = { timeoutMs: 900000 };\nexport default async () => (await fetch(${JSON.stringify(g.url)})).text();`);
