@@ -4,7 +4,8 @@
 // its own mutex; calls do not take it. The pieces: live-instances.ts (the directory),
 // instance-launcher.ts (starting a thread, checkpointing one), instance-calls.ts (method calls and
 // their records), socket-calls.ts and instance-sockets.ts (clients' WebSockets), idle-watch.ts,
-// instance-shutdown.ts, instance-ownership.ts (which instances this node holds in the cluster).
+// instance-shutdown.ts, instance-ownership.ts (which instances this node holds in the cluster),
+// instance-record-writer.ts (writing a record as its owner).
 
 import { KeyedMutex } from '../common/keyed-mutex.js';
 import { WispError } from '../errors.js';
@@ -27,6 +28,7 @@ import { acceptingThread, SocketCalls, type PausableLink, type SocketSession } f
 import { Hibernation } from './instance-hibernation.js';
 import { GroupMembers } from './group-members.js';
 import { InstanceOwnership } from './instance-ownership.js';
+import { InstanceRecordWriter } from './instance-record-writer.js';
 
 export type { CreateInstanceRequest, InstanceView } from './instance-record.js';
 export type { MethodCallOptions, MethodReport, Owner } from './instance-calls.js';
@@ -61,6 +63,7 @@ export class InstanceManager {
   readonly #calls: InstanceCalls;
   #closing = false;
   readonly #ownership: InstanceOwnership;
+  readonly #records: InstanceRecordWriter;
   readonly #shutdown: InstanceShutdown;
   readonly #members: GroupMembers;
   readonly #sockets: InstanceSockets;
@@ -72,14 +75,15 @@ export class InstanceManager {
     this.#launcher = new InstanceLauncher(options);
     this.#calls = new InstanceCalls(options, this.#live);
     this.#sockets = new InstanceSockets(options.socketBufferBytes);
+    this.#records = new InstanceRecordWriter({ store: options.store, clock: options.clock, asOwner: (id, write) => this.#ownership.asOwner(id, write) });
     this.#ownership = new InstanceOwnership({
       ...options,
       mutex: this.#mutex,
       instances: this.#live,
       sockets: this.#sockets,
       launch: (live) => this.#launch(live),
-      setStatus: (record, status) => this.#setStatus(record, status),
-      save: (record) => this.#save(record),
+      setStatus: (record, status) => this.#records.setStatus(record, status),
+      save: (record) => this.#records.save(record),
     });
     this.#sleep = new Hibernation({
       clock: options.clock,
@@ -87,9 +91,9 @@ export class InstanceManager {
       instances: this.#live,
       sockets: this.#sockets,
       launch: (live, whileStarting) => this.#launch(live, whileStarting),
-      save: (record) => this.#save(record),
+      save: (record) => this.#records.save(record),
       checkpoint: (live, thread) => this.#checkpoint(live, thread),
-      stopAs: (live, status) => this.#stopAs(live, status),
+      stopAs: (live, status) => this.#records.stopAs(live, status),
       closing: () => this.#closing,
       log: options.log,
     });
@@ -217,7 +221,7 @@ export class InstanceManager {
       if (live.record.status === 'suspended') return view(live.record);
       // Hibernated: checkpointed and stopped already; now only a resume brings it back.
       if (live.record.status === 'hibernated') {
-        await this.#setStatus(live.record, 'suspended');
+        await this.#records.setStatus(live.record, 'suspended');
         return view(live.record);
       }
       const thread = runningThread(live);
@@ -225,7 +229,7 @@ export class InstanceManager {
       live.suspending = true;
       try {
         await this.#checkpoint(live, thread);
-        await this.#stopAs(live, 'suspended');
+        await this.#records.stopAs(live, 'suspended');
       } finally {
         live.suspending = false;
       }
@@ -246,7 +250,7 @@ export class InstanceManager {
         throw new WispError('INSTANCE_NOT_SUSPENDED', `instance ${id} is ${live.record.status}, not suspended; only a suspended instance can be resumed`);
       }
       await this.#launch(live);
-      await this.#setStatus(live.record, 'running');
+      await this.#records.setStatus(live.record, 'running');
       return view(live.record);
     });
   }
@@ -348,7 +352,7 @@ export class InstanceManager {
       async () => {
         await this.#checkpoint(live, runningThread(live));
         record.updatedAt = this.#o.clock.now();
-        await this.#save(record);
+        await this.#records.save(record);
       },
       this.#o.log,
     );
@@ -369,7 +373,7 @@ export class InstanceManager {
       record.restarts++;
       try {
         await this.#launch(live);
-        await this.#setStatus(record, 'running');
+        await this.#records.setStatus(record, 'running');
         return;
       } catch (err) {
         if (isNodeFenced(err)) return;
@@ -378,34 +382,10 @@ export class InstanceManager {
     }
     this.#o.log(`instance ${record.id} failed: ${why}`);
     record.failure = why;
-    await this.#setStatus(record, 'failed');
+    await this.#records.setStatus(record, 'failed');
   }
 
   async #checkpoint(live: LiveInstance, thread: InstanceThread, timeoutMs?: number): Promise<void> {
     Object.assign(live.record, await this.#launcher.checkpoint(live.record, thread, timeoutMs));
-  }
-
-  async #setStatus(record: InstanceRecord, status: InstanceStatus): Promise<void> {
-    record.status = status;
-    record.updatedAt = this.#o.clock.now();
-    await this.#save(record);
-  }
-
-  /**
-   * Records the instance as stopped (suspended, hibernated), then stops its thread. The record in
-   * memory, which the API shows, changes only once the write succeeded, in the same turn as its
-   * resources are released: nobody sees it stopped while it still holds them, and a refused write
-   * leaves it running as it was.
-   */
-  async #stopAs(live: LiveInstance, status: InstanceStatus): Promise<void> {
-    const stopped: InstanceRecord = { ...live.record, status, updatedAt: this.#o.clock.now() };
-    await this.#save(stopped);
-    Object.assign(live.record, { status: stopped.status, updatedAt: stopped.updatedAt });
-    await stopThread(live);
-  }
-
-  /** Writes the record; when another node claimed the instance since, this node lets go of it. */
-  #save(record: InstanceRecord): Promise<void> {
-    return this.#ownership.asOwner(record.id, () => this.#o.store.save(record));
   }
 }
