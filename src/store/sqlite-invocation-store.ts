@@ -22,9 +22,13 @@ import { WriteBatcher } from './write-batcher.js';
 
 const parse = (row: { record: string } | undefined): InvocationRecord | undefined =>
   row ? (JSON.parse(row.record) as InvocationRecord) : undefined;
+/** The values of SET_RECORD's columns for `record`. */
+const columns = (record: InvocationRecord, json = JSON.stringify(record)) => [record.status, record.runAt, record.finishedAt, callbackAt(record), json];
 const parseAll = (rows: unknown[]): InvocationRecord[] => (rows as { record: string }[]).map((row) => JSON.parse(row.record) as InvocationRecord);
 
 const QUEUED = `status IN ('queued', 'retrying')`;
+/** The record and the columns derived from it, in the order columns() gives their values. */
+const SET_RECORD = 'status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?';
 
 export class SqliteInvocationStore implements InvocationStore {
   readonly #db: SqliteDatabase;
@@ -42,13 +46,9 @@ export class SqliteInvocationStore implements InvocationStore {
         `INSERT INTO invocations (id, function, status, run_at, created_at, finished_at, parent_id, idempotency_scope, idempotency_key, callback_at, record, logs, batch_id, batch_index, pending_key)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
       ),
-      update: db.prepare(
-        `UPDATE invocations SET status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?, lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`,
-      ),
+      update: db.prepare(`UPDATE invocations SET ${SET_RECORD}, lease_owner = ?, lease_token = ?, lease_until = ? WHERE id = ?`),
       // The same, only while `lease_token` still holds the lease: an outcome's check and write in one statement.
-      updateLeased: db.prepare(
-        `UPDATE invocations SET status = ?, run_at = ?, finished_at = ?, callback_at = ?, record = ?, lease_owner = NULL, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?`,
-      ),
+      updateLeased: db.prepare(`UPDATE invocations SET ${SET_RECORD}, lease_owner = NULL, lease_token = NULL, lease_until = NULL WHERE id = ? AND lease_token = ?`),
       get: db.prepare('SELECT record FROM invocations WHERE id = ?'),
       byKey: db.prepare('SELECT record FROM invocations WHERE idempotency_scope = ? AND idempotency_key = ?'),
       byPendingKey: db.prepare('SELECT record FROM invocations WHERE pending_key = ?'),
@@ -229,17 +229,7 @@ export class SqliteInvocationStore implements InvocationStore {
   }
 
   #update(record: InvocationRecord, lease: { owner: string; token: string; until: number } | null, json = JSON.stringify(record)): void {
-    this.#sql.update.run(
-      record.status,
-      record.runAt,
-      record.finishedAt,
-      callbackAt(record),
-      json,
-      lease?.owner ?? null,
-      lease?.token ?? null,
-      lease?.until ?? null,
-      record.id,
-    );
+    this.#sql.update.run(...columns(record, json), lease?.owner ?? null, lease?.token ?? null, lease?.until ?? null, record.id);
   }
 
   renew(tokens: readonly string[], lease: Lease, now: number): Promise<string[]> {
@@ -248,7 +238,7 @@ export class SqliteInvocationStore implements InvocationStore {
 
   settle(token: string, record: InvocationRecord, logs: readonly LogEntry[]): Promise<boolean> {
     return this.#writes.write(() => {
-      const { changes } = this.#sql.updateLeased.run(record.status, record.runAt, record.finishedAt, callbackAt(record), JSON.stringify(record), record.id, token);
+      const { changes } = this.#sql.updateLeased.run(...columns(record), record.id, token);
       if (changes !== 1) return false;
       this.#appendLogs(record.id, logs);
       return true;
