@@ -12,19 +12,15 @@ import { openDatabase } from '../dist/store/database.js';
 import { SqliteInvocationStore } from '../dist/store/sqlite-invocation-store.js';
 import { WriteBatcher } from '../dist/store/write-batcher.js';
 import { median } from './lib.mjs';
+import { queuedRecord } from './queue-lib.mjs';
 
 const stored = Number(process.env.BENCH_INSERT_ROWS ?? 20000);
 const PER_COMMIT = 45;
 const COMMITS = 200;
 const kinds = { 'random (v4)': () => randomUUID(), 'time-ordered (v7)': () => timeOrderedId() };
 
-const record = (id) => {
-  const now = Date.now();
-  return { id, function: 'hello', version: 1, mode: 'async', status: 'queued', input: { name: 'bench' }, runAt: now, createdAt: now, startedAt: null, finishedAt: null, parentId: null, idempotencyKey: null, attempts: 0, maxAttempts: 3, maxAgeMs: 86_400_000, callbackUrl: null, instance: null, method: null, result: null, error: null };
-};
-
 async function submitAll(store, id, n, perCommit) {
-  for (let done = 0; done < n; done += perCommit) await Promise.all(Array.from({ length: perCommit }, () => store.submit(record(id()))));
+  for (let done = 0; done < n; done += perCommit) await Promise.all(Array.from({ length: perCommit }, () => store.submit(queuedRecord(id()))));
 }
 
 /** Microseconds per submission into a store already holding `stored` rows. */

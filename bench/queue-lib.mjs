@@ -1,5 +1,5 @@
-// What the queue benchmarks share: waiting for the queue to drain, and timing a batch from its
-// first submission to its last completion.
+// What the queue benchmarks share: waiting for the queue to drain, timing a batch from its
+// first submission to its last completion, counting finished calls, and a queued record.
 import { api } from './lib.mjs';
 
 export const batch = Number(process.env.BENCH_ASYNC_BATCH ?? 5000);
@@ -63,3 +63,8 @@ export async function completeBatch(base, size) {
   return ids.length / seconds;
 }
 
+/** A queued invocation of hello as the store keeps it, for the benches that drive the store directly. */
+export function queuedRecord(id) {
+  const now = Date.now();
+  return { id, function: 'hello', version: 1, mode: 'async', status: 'queued', input: { name: 'bench' }, runAt: now, createdAt: now, startedAt: null, finishedAt: null, parentId: null, idempotencyKey: null, attempts: 0, maxAttempts: 3, maxAgeMs: 86_400_000, callbackUrl: null, callback: null, instance: null, method: null, result: null, error: null, triggerId: null, cancelRequested: false };
+}

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { median, root, rounds } from './lib.mjs';
+import { queuedRecord } from './queue-lib.mjs';
 
 const depths = (process.env.BENCH_STORE_DEPTHS ?? '1000,20000,100000').split(',').map(Number);
 const sync = process.env.BENCH_STORE_SYNC;
@@ -27,11 +28,6 @@ async function load(dir) {
   return { timeOrderedId, openDatabase, SqliteInvocationStore, WriteBatcher };
 }
 
-const queued = (id) => {
-  const now = Date.now();
-  return { id, function: 'hello', version: 1, mode: 'async', status: 'queued', input: { name: 'bench' }, runAt: now, createdAt: now, startedAt: null, finishedAt: null, parentId: null, idempotencyKey: null, attempts: 0, maxAttempts: 3, maxAgeMs: 86_400_000, callbackUrl: null, callback: null, instance: null, method: null, result: null, error: null, triggerId: null, cancelRequested: false };
-};
-
 async function measure(lib, depth) {
   const dir = mkdtempSync(join(tmpdir(), 'wisp-bench-store-drain-'));
   const db = lib.openDatabase(join(dir, 'wisp.db'));
@@ -39,7 +35,7 @@ async function measure(lib, depth) {
   try {
     const store = new lib.SqliteInvocationStore(db, new lib.WriteBatcher(db));
     for (let done = 0; done < depth; done += 500) {
-      await Promise.all(Array.from({ length: Math.min(500, depth - done) }, () => store.submit(queued(lib.timeOrderedId()))));
+      await Promise.all(Array.from({ length: Math.min(500, depth - done) }, () => store.submit(queuedRecord(lib.timeOrderedId()))));
     }
     const completions = Math.min(3000, Math.floor(depth * 0.8));
     const waited = { due: 0, claim: 0, settle: 0 };
